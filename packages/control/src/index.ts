@@ -1,0 +1,2 @@
+// Public entry of control. Exports are added as the package grows.
+export {};

@@ -1,0 +1,2 @@
+// Public entry of registrar. Exports are added as the package grows.
+export {};
