@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/target/**', '**/.tap/**', 'bench/**/*.mjs'],
+    ignores: ['**/dist/**', '**/node_modules/**', '**/target/**', '**/.tap/**', 'bench/**/*.mjs', 'bench/**/*.d.mts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -1,0 +1,126 @@
+// Header name canonicalisation: case-insensitive names and compact forms (RFC 3261 §7.3.3, §20).
+
+/** Ids for the headers the parser treats specially while scanning (0 = nothing special). */
+export const HeaderId = {
+  other: 0,
+  via: 1,
+  cseq: 2,
+  callId: 3,
+  maxForwards: 4,
+  contentLength: 5,
+  from: 6,
+  to: 7,
+} as const;
+export type HeaderId = (typeof HeaderId)[keyof typeof HeaderId];
+
+export interface HeaderInfo {
+  /** Lower-case long form, used for matching ("call-id"). */
+  readonly key: string;
+  /** Canonical display form ("Call-ID"); for unknown headers the name as received. */
+  readonly name: string;
+  readonly id: HeaderId;
+}
+
+const CANONICAL = [
+  'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Accept-Resource-Priority',
+  'Alert-Info', 'Allow', 'Allow-Events', 'Authentication-Info', 'Authorization', 'Call-ID',
+  'Call-Info', 'Contact', 'Content-Disposition', 'Content-Encoding', 'Content-ID',
+  'Content-Language', 'Content-Length', 'Content-Type', 'CSeq', 'Date', 'Error-Info', 'Event',
+  'Expires', 'Flow-Timer', 'From', 'History-Info', 'Identity', 'Identity-Info', 'In-Reply-To',
+  'Join', 'Max-Breadth', 'Max-Forwards', 'MIME-Version', 'Min-Expires', 'Min-SE', 'Organization',
+  'P-Asserted-Identity', 'P-Preferred-Identity', 'Path', 'Permission-Missing', 'Priority',
+  'Privacy', 'Proxy-Authenticate', 'Proxy-Authorization', 'Proxy-Require', 'RAck', 'Reason',
+  'Record-Route', 'Refer-Sub', 'Refer-To', 'Referred-By', 'Reject-Contact', 'Replaces',
+  'Reply-To', 'Request-Disposition', 'Require', 'Resource-Priority', 'Retry-After', 'Route',
+  'RSeq', 'Security-Client', 'Security-Server', 'Security-Verify', 'Server', 'Service-Route',
+  'Session-Expires', 'SIP-ETag', 'SIP-If-Match', 'Subject', 'Subscription-State', 'Supported',
+  'Target-Dialog', 'Timestamp', 'To', 'Unsupported', 'User-Agent', 'Via', 'Warning',
+  'WWW-Authenticate',
+] as const;
+
+/** RFC 3261 §7.3.3 and later RFCs (3265, 3515, 3892, 3841, 4028, 4474, 6665). */
+const COMPACT: Readonly<Record<string, string>> = {
+  a: 'Accept-Contact', b: 'Referred-By', c: 'Content-Type', d: 'Request-Disposition',
+  e: 'Content-Encoding', f: 'From', i: 'Call-ID', j: 'Reject-Contact', k: 'Supported',
+  l: 'Content-Length', m: 'Contact', n: 'Identity-Info', o: 'Event', r: 'Refer-To', s: 'Subject',
+  t: 'To', u: 'Allow-Events', v: 'Via', x: 'Session-Expires', y: 'Identity',
+};
+
+const IDS: Readonly<Record<string, HeaderId>> = {
+  via: HeaderId.via, cseq: HeaderId.cseq, 'call-id': HeaderId.callId,
+  'max-forwards': HeaderId.maxForwards, 'content-length': HeaderId.contentLength,
+  from: HeaderId.from, to: HeaderId.to,
+};
+
+/** Lower-case spelling (long or compact) → info. */
+const BY_LOWER = new Map<string, HeaderInfo>();
+/** Exact spellings seen on the wire (canonical, lower, upper, compact) → info; avoids toLowerCase. */
+const EXACT = new Map<string, HeaderInfo>();
+
+for (const name of CANONICAL) {
+  const key = name.toLowerCase();
+  const info: HeaderInfo = Object.freeze({ key, name, id: IDS[key] ?? HeaderId.other });
+  BY_LOWER.set(key, info);
+  EXACT.set(name, info);
+  EXACT.set(key, info);
+  EXACT.set(name.toUpperCase(), info);
+}
+for (const [letter, long] of Object.entries(COMPACT)) {
+  const info = BY_LOWER.get(long.toLowerCase());
+  if (info === undefined) continue;
+  BY_LOWER.set(letter, info);
+  EXACT.set(letter, info);
+  EXACT.set(letter.toUpperCase(), info);
+}
+
+/** Info for a header name as received or as passed to the API. Never throws. */
+export function headerInfo(name: string): HeaderInfo {
+  const exact = EXACT.get(name);
+  if (exact !== undefined) return exact;
+  const lower = name.toLowerCase();
+  return BY_LOWER.get(lower) ?? { key: lower, name, id: HeaderId.other };
+}
+
+/** Known spellings bucketed by (length, first letter) for allocation-free lookup in a line. */
+interface Candidate {
+  lower: string;
+  info: HeaderInfo;
+}
+const BUCKETS: Candidate[][] = [];
+for (const [lower, info] of BY_LOWER) {
+  if (lower.length >= 64) continue;
+  const b = (lower.length << 5) | (lower.charCodeAt(0) & 31);
+  (BUCKETS[b] ??= []).push({ lower, info });
+}
+
+/**
+ * Info for the known header whose name (any case, long or compact) is `s[start, end)`, without
+ * allocating; undefined for unknown names.
+ */
+export function lookupHeaderName(s: string, start: number, end: number): HeaderInfo | undefined {
+  const len = end - start;
+  if (len <= 0 || len >= 64) return undefined;
+  const list = BUCKETS[(len << 5) | (s.charCodeAt(start) & 31)];
+  if (list === undefined) return undefined;
+  outer: for (let k = 0; k < list.length; k++) {
+    const cand = list[k] as Candidate;
+    const lower = cand.lower;
+    for (let i = 0; i < len; i++) {
+      const a = s.charCodeAt(start + i);
+      const b = lower.charCodeAt(i);
+      if (a !== b && !(b >= 97 && b <= 122 && a === b - 32)) continue outer;
+    }
+    return cand.info;
+  }
+  return undefined;
+}
+
+/** Lower-case long-form key of a header name ("v" → "via"). */
+export function headerKey(name: string): string {
+  return headerInfo(name).key;
+}
+
+/** Canonical display name ("CALL-ID" → "Call-ID", "m" → "Contact"); unknown names unchanged. */
+export function canonicalHeaderName(name: string): string {
+  return headerInfo(name).name;
+}
