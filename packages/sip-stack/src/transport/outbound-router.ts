@@ -1,0 +1,232 @@
+/**
+ * Chooses how a message leaves: listening socket or stream connection (reused, or opened), fills
+ * the top Via of requests, and applies the RFC 3261 §18.1.1 MTU rule.
+ */
+import { networkInterfaces } from 'node:os';
+import type { SipMessage, SipRequest } from '../message/sip-message.js';
+import type { ConnectionTable } from './connection-table.js';
+import { makeFlowId } from './connection.js';
+import type { Connection } from './connection.js';
+import { ipFamily, isWildcard } from './ip-address.js';
+import { TransportError } from './transport-error.js';
+import type { TransportStats } from './transport-stats.js';
+import type {
+  Endpoint,
+  Flow,
+  ListeningPoint,
+  Target,
+  TransportLogger,
+  TransportProtocol,
+} from './transport.js';
+import type { UdpListener } from './udp-listener.js';
+import { fillSentBy, isPlaceholderVia, setViaTransport, viaDestination } from './via-stamping.js';
+import type { SentBy } from './via-stamping.js';
+
+export interface OutboundContext {
+  stats: TransportStats;
+  logger: TransportLogger;
+  mtu: number;
+  /** Live lists owned by the layer. */
+  points: readonly ListeningPoint[];
+  udp: readonly UdpListener[];
+  table: ConnectionTable;
+  connect(target: Target): Promise<Connection>;
+  countSent(protocol: TransportProtocol): void;
+}
+
+function familyOf(address: string): 4 | 6 {
+  return ipFamily(address) === 6 ? 6 : 4;
+}
+
+/** First non-internal interface address of a family (for wildcard-bound listeners). */
+function primaryAddress(family: 4 | 6): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? [])
+      if (!a.internal && (a.family === 'IPv4' ? 4 : 6) === family) return a.address;
+  }
+  return family === 6 ? '::1' : '127.0.0.1';
+}
+
+function flowClosed(target: Target): TransportError {
+  return new TransportError('SIP_ERR_FLOW_CLOSED', `flow ${target.flowId ?? ''} is closed`);
+}
+
+export class OutboundRouter {
+  readonly #ctx: OutboundContext;
+  readonly #pending = new Map<string, Promise<Connection>>();
+
+  constructor(ctx: OutboundContext) {
+    this.#ctx = ctx;
+  }
+
+  send(message: SipMessage, target: Target): Promise<Flow> {
+    return target.protocol === 'udp'
+      ? this.#sendUdp(message, target)
+      : this.#sendStream(message, target);
+  }
+
+  async #sendUdp(message: SipMessage, target: Target): Promise<Flow> {
+    const pinned = target.flowId !== undefined;
+    let listener = pinned
+      ? this.#ctx.udp.find((l) => makeFlowId('udp', l.point.local, target) === target.flowId)
+      : undefined;
+    // RFC 5626 §5.3: a request pinned to a flow that no longer exists must not go elsewhere.
+    if (pinned && listener === undefined && message.kind === 'request') throw flowClosed(target);
+    listener ??= this.#pickUdp(target.address);
+    if (listener === undefined)
+      throw new TransportError(
+        'SIP_ERR_NO_LISTENING_POINT',
+        `no UDP listening point for ${target.address}`,
+      );
+    const local = listener.point.local;
+    let bytes: Buffer | undefined;
+    if (message.kind === 'request') {
+      const udpSentBy = this.#sentBy('udp', local);
+      const filled = fillSentBy(message, 'udp', udpSentBy);
+      bytes = message.toBuffer();
+      // RFC 3261 §18.1.1: a request over the MTU goes over a congestion-controlled transport.
+      if (!pinned && bytes.length > this.#ctx.mtu) {
+        const flow = await this.#sendOverTcpForSize(message, target, filled, udpSentBy);
+        if (flow !== undefined) return flow;
+        bytes = message.toBuffer();
+      }
+    }
+    const remote: Endpoint = { address: target.address, port: target.port };
+    await listener.send(bytes ?? message.toBuffer(), remote);
+    this.#ctx.countSent('udp');
+    return { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
+  }
+
+  /**
+   * Sends bytes serialised earlier (a retransmission) to where they went before: over the same
+   * UDP socket, or over the pinned stream flow. Never opens a connection: a retransmission whose
+   * stream is gone has nowhere to go (the transaction sees a transport error).
+   */
+  async sendBuffer(bytes: Buffer, target: Target): Promise<Flow> {
+    if (target.protocol === 'udp') {
+      const listener =
+        (target.flowId === undefined
+          ? undefined
+          : this.#ctx.udp.find((l) => makeFlowId('udp', l.point.local, target) === target.flowId)) ??
+        this.#pickUdp(target.address);
+      if (listener === undefined) throw flowClosed(target);
+      const remote: Endpoint = { address: target.address, port: target.port };
+      await listener.send(bytes, remote);
+      this.#ctx.countSent('udp');
+      const local = listener.point.local;
+      return { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
+    }
+    const conn =
+      (target.flowId === undefined ? undefined : this.#ctx.table.get(target.flowId)) ??
+      this.#ctx.table.find(target.protocol, target.address, target.port);
+    if (conn === undefined || conn.closed) throw flowClosed(target);
+    await conn.write(bytes);
+    this.#ctx.countSent(conn.protocol);
+    return conn.flow;
+  }
+
+  async #sendOverTcpForSize(
+    request: SipRequest,
+    target: Target,
+    filled: boolean,
+    udpSentBy: SentBy,
+  ): Promise<Flow | undefined> {
+    const tcpTarget: Target = { protocol: 'tcp', address: target.address, port: target.port };
+    try {
+      const conn = await this.#connection(tcpTarget);
+      if (filled) fillSentBy(request, 'tcp', this.#sentBy('tcp', conn.local), true);
+      else setViaTransport(request, 'tcp');
+      await conn.write(request.toBuffer());
+      this.#ctx.stats.mtuSwitches++;
+      this.#ctx.countSent('tcp');
+      return conn.flow;
+    } catch (err) {
+      // RFC 3261 §18.1.1: when TCP cannot be used, the element SHOULD retry over UDP.
+      this.#ctx.logger.info(
+        { err, target: tcpTarget },
+        'large request: TCP failed, sending over UDP',
+      );
+      if (filled) fillSentBy(request, 'udp', udpSentBy, true);
+      else setViaTransport(request, 'udp');
+      return undefined;
+    }
+  }
+
+  async #sendStream(message: SipMessage, target: Target): Promise<Flow> {
+    const conn = await this.#streamFor(message, target);
+    if (message.kind === 'request') {
+      const top = message.topVia;
+      if (top !== undefined && isPlaceholderVia(top))
+        fillSentBy(message, conn.protocol, this.#sentBy(conn.protocol, conn.local));
+    }
+    await conn.write(message.toBuffer());
+    this.#ctx.countSent(conn.protocol);
+    return conn.flow;
+  }
+
+  async #streamFor(message: SipMessage, target: Target): Promise<Connection> {
+    const { table } = this.#ctx;
+    if (target.flowId !== undefined) {
+      const pinned = table.get(target.flowId);
+      if (pinned !== undefined && !pinned.closed) return pinned;
+      // RFC 5626 §5.3: requests never leave over another flow than the one asked for.
+      if (message.kind === 'request') throw flowClosed(target);
+    }
+    const open = table.find(target.protocol, target.address, target.port);
+    if (open !== undefined) return open;
+    if (message.kind === 'response') {
+      // RFC 7118 §5: a WebSocket client cannot be reached by a new connection.
+      if (target.protocol === 'ws' || target.protocol === 'wss') throw flowClosed(target);
+      // RFC 3261 §18.2.2: the request's connection is gone: connect to received (or host) at the sent-by port.
+      const dest = viaDestination(message);
+      if (dest !== undefined && dest.protocol === target.protocol) {
+        return this.#connection({
+          ...dest,
+          ...(target.serverName === undefined ? {} : { serverName: target.serverName }),
+        });
+      }
+    }
+    return this.#connection(target);
+  }
+
+  /** An open connection to the target, or one being opened, or a new one. */
+  #connection(target: Target): Promise<Connection> {
+    const open = this.#ctx.table.find(target.protocol, target.address, target.port);
+    if (open !== undefined) return Promise.resolve(open);
+    const key = `${target.protocol}|${target.address}|${target.port}|${target.serverName ?? ''}`;
+    let p = this.#pending.get(key);
+    if (p === undefined) {
+      p = this.#ctx.connect(target).finally(() => this.#pending.delete(key));
+      this.#pending.set(key, p);
+    }
+    return p;
+  }
+
+  #pickUdp(address: string): UdpListener | undefined {
+    const family = familyOf(address);
+    const udp = this.#ctx.udp;
+    return (
+      udp.find((l) => l.family === family) ??
+      // a dual-stack "::" socket reaches IPv4 peers too
+      (family === 4
+        ? udp.find((l) => l.family === 6 && isWildcard(l.point.local.address))
+        : undefined)
+    );
+  }
+
+  /** sent-by for a request leaving over `protocol` from `local` (§18.1.1: the listening point's address). */
+  #sentBy(protocol: TransportProtocol, local: Endpoint): SentBy {
+    const family = familyOf(local.address);
+    const points = this.#ctx.points.filter((p) => p.protocol === protocol);
+    const lp = points.find((p) => familyOf(p.local.address) === family) ?? points[0];
+    if (lp?.advertised !== undefined)
+      return { host: lp.advertised.host, port: lp.advertised.port ?? lp.local.port };
+    if (lp === undefined) return { host: local.address, port: local.port }; // outbound-only transport
+    const host = !isWildcard(lp.local.address)
+      ? lp.local.address
+      : !isWildcard(local.address)
+        ? local.address
+        : primaryAddress(family);
+    return { host, port: lp.local.port };
+  }
+}

@@ -1,0 +1,59 @@
+/** Options of the transport layer, with their defaults. */
+import type { Clock } from '../util/clock.js';
+import type { TlsClientOptions } from './stream-connector.js';
+import type { TransportLogger } from './transport.js';
+
+export interface TransportLayerOptions {
+  clock?: Clock;
+  logger?: TransportLogger;
+  /** Largest message accepted or sent, bytes. Default 65536. */
+  maxMessageSize?: number;
+  /** RFC 3261 §18.1.1: UDP requests larger than this go over TCP. Default 1300. */
+  mtu?: number;
+  /** Stream connections (TCP, TLS, WS, WSS) with no traffic for this long are closed. 0 = never. Default 600000. */
+  tcpIdleTimeoutMs?: number;
+  /** Open stream connections in total. Default 10000. */
+  maxConnections?: number;
+  /** Open stream connections per remote IP address. Default 64. */
+  maxConnectionsPerPeer?: number;
+  /** Outbound connection setup limit (on the injected clock). Default 10000. */
+  connectTimeoutMs?: number;
+  /** Inbound TLS handshake limit. Default 10000. */
+  tlsHandshakeTimeoutMs?: number;
+  /** Bytes queued to a peer that does not read before its connection is dropped. Default 1 MiB. */
+  maxWriteBufferBytes?: number;
+  /** Outbound TLS/WSS settings. */
+  tlsClient?: TlsClientOptions;
+}
+
+export interface ResolvedTransportOptions {
+  maxMessageSize: number;
+  mtu: number;
+  idleMs: number;
+  maxConnections: number;
+  maxPerPeer: number;
+  connectTimeoutMs: number;
+  tlsHandshakeTimeoutMs: number;
+  maxWriteBuffer: number;
+}
+
+const NOOP = (): void => undefined;
+export const SILENT_LOGGER: TransportLogger = Object.freeze({
+  debug: NOOP,
+  info: NOOP,
+  warn: NOOP,
+  error: NOOP,
+});
+
+export function resolveTransportOptions(options: TransportLayerOptions): ResolvedTransportOptions {
+  return {
+    maxMessageSize: options.maxMessageSize ?? 65536,
+    mtu: options.mtu ?? 1300,
+    idleMs: options.tcpIdleTimeoutMs ?? 600_000,
+    maxConnections: options.maxConnections ?? 10_000,
+    maxPerPeer: options.maxConnectionsPerPeer ?? 64,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    tlsHandshakeTimeoutMs: options.tlsHandshakeTimeoutMs ?? 10_000,
+    maxWriteBuffer: options.maxWriteBufferBytes ?? 1 << 20,
+  };
+}
