@@ -1,0 +1,210 @@
+import { createResponse } from '../message/build-response.js';
+import type { SipRequest, SipResponse } from '../message/sip-message.js';
+import { isStreamProtocol, type Flow, type Target } from '../transport/transport.js';
+import { transactionTimeout, type TimerConfig } from './timer-config.js';
+import {
+  assertTransition,
+  timeoutError,
+  transportError,
+  type ServerTransactionHooks,
+  type ServerTransactionOptions,
+} from './transaction.js';
+import { TransactionTimer } from './transaction-timer.js';
+import { WireMessage, type TransactionTransport } from './wire-message.js';
+
+/** RFC 3261 Figure 7, with the RFC 6026 `Accepted` state. */
+export const InviteServerState = Object.freeze({
+  Proceeding: 'Proceeding',
+  Completed: 'Completed',
+  Confirmed: 'Confirmed',
+  Accepted: 'Accepted',
+  Terminated: 'Terminated',
+} as const);
+export type InviteServerState = (typeof InviteServerState)[keyof typeof InviteServerState];
+
+const TRANSITIONS: Readonly<Record<InviteServerState, readonly InviteServerState[]>> =
+  Object.freeze({
+    Proceeding: ['Completed', 'Accepted', 'Terminated'],
+    Completed: ['Confirmed', 'Terminated'],
+    Confirmed: ['Terminated'],
+    Accepted: ['Terminated'],
+    Terminated: [],
+  });
+
+/** RFC 3261 §17.2.1: 100 Trying unless the TU answers within 200 ms. */
+export const TRYING_DELAY_MS = 200;
+
+export class InviteServerTransaction {
+  readonly kind = 'invite-server' as const;
+  readonly request: SipRequest;
+  readonly flow: Flow;
+  readonly target: Target;
+  /** The key the transaction layer files this transaction under (RFC 3261 §17.2.3). */
+  readonly key: string;
+  #state: InviteServerState = 'Proceeding';
+  readonly #reliable: boolean;
+  readonly #timers: TimerConfig;
+  readonly #transport: TransactionTransport;
+  readonly #hooks: Partial<ServerTransactionHooks>;
+  #lastResponse: WireMessage | undefined;
+  readonly #onSendError = (e: unknown): void => this.receiveTransportError(e);
+  readonly #timerTrying: TransactionTimer;
+  readonly #timerG: TransactionTimer;
+  readonly #timerH: TransactionTimer;
+  readonly #timerI: TransactionTimer;
+  readonly #timerL: TransactionTimer;
+
+  constructor(options: ServerTransactionOptions) {
+    this.request = options.request;
+    this.flow = options.flow;
+    this.target = options.target;
+    this.key = options.key ?? '';
+    this.#reliable = isStreamProtocol(options.flow.protocol);
+    this.#timers = options.timers;
+    this.#transport = options.transport;
+    this.#hooks = options.hooks ?? {};
+    this.#timerTrying = new TransactionTimer(options.clock, () => this.#onTimerTrying());
+    this.#timerG = new TransactionTimer(options.clock, () => this.#onTimerG());
+    this.#timerH = new TransactionTimer(options.clock, () => this.#onTimerH());
+    this.#timerI = new TransactionTimer(options.clock, () => this.#onTimerI());
+    this.#timerL = new TransactionTimer(options.clock, () => this.#onTimerL());
+  }
+
+  get state(): InviteServerState {
+    return this.#state;
+  }
+
+  get reliable(): boolean {
+    return this.#reliable;
+  }
+
+  /** The last response sent (provisional or final), if any. */
+  get lastResponse(): SipResponse | undefined {
+    return this.#lastResponse?.message as SipResponse | undefined;
+  }
+
+  /** Arms the 100 Trying timer (RFC 3261 §17.2.1). */
+  start(): void {
+    if (this.#state === 'Proceeding' && this.#lastResponse === undefined)
+      this.#timerTrying.start(TRYING_DELAY_MS);
+  }
+
+  /**
+   * A response from the TU. Returns false when the machine's state does not take it (e.g. a 2xx after
+   * a non-2xx final): the caller then decides (a proxy forwards a late 2xx statelessly, §16.7).
+   */
+  respond(response: SipResponse): boolean {
+    const status = response.status;
+    if (this.#state === 'Accepted') {
+      // RFC 6026 §7.1: 2xx retransmissions from the TU are sent; the transaction never retransmits 2xx itself.
+      if (status < 200 || status >= 300) return false;
+      // The same response object again is a retransmission: reuse its bytes.
+      if (this.#lastResponse?.message === response) this.#lastResponse.resend();
+      else this.#send(response);
+      return true;
+    }
+    if (this.#state !== 'Proceeding') return false;
+    this.#timerTrying.stop();
+    this.#send(response);
+    if (status < 200) return true;
+    if (status < 300) {
+      // RFC 6026 §7.1: 2xx from the TU in Proceeding → Accepted, Timer L = 64*T1.
+      this.#transition('Accepted');
+      this.#timerL.start(transactionTimeout(this.#timers));
+      return true;
+    }
+    // RFC 3261 §17.2.1: 300-699 → Completed; Timer G (unreliable only) and Timer H.
+    this.#transition('Completed');
+    if (!this.#reliable) this.#timerG.start(this.#timers.T1);
+    this.#timerH.start(transactionTimeout(this.#timers));
+    return true;
+  }
+
+  /** A retransmission of the INVITE (RFC 3261 §17.2.1). */
+  receiveRequest(): void {
+    // Proceeding: last provisional again; Completed: final again; Accepted/Confirmed absorb (RFC 6026 §7.1).
+    if (this.#state === 'Proceeding' || this.#state === 'Completed') this.#lastResponse?.resend();
+  }
+
+  /**
+   * An ACK that matched this transaction. Returns true when the ACK must go to the TU
+   * (RFC 6026 §7.1: ACK in Accepted is passed to the TU); false when absorbed.
+   */
+  receiveAck(): boolean {
+    if (this.#state === 'Accepted') return true;
+    if (this.#state !== 'Completed') return false; // Confirmed absorbs further ACKs (§17.2.1)
+    // RFC 3261 §17.2.1: ACK in Completed → Confirmed; Timer I = T4 unreliable, 0 reliable.
+    this.#timerG.stop();
+    this.#timerH.stop();
+    this.#transition('Confirmed');
+    if (this.#reliable) this.#onTimerI();
+    else this.#timerI.start(this.#timers.T4);
+    return false;
+  }
+
+  /** RFC 3261 §17.2.4 / Figure 7: transport failure in Proceeding or Completed → Terminated, TU informed. */
+  receiveTransportError(cause: unknown): void {
+    const error = transportError(cause);
+    if (this.#state === 'Proceeding' || this.#state === 'Completed') {
+      this.#terminate();
+    } else if (this.#state !== 'Accepted') {
+      return;
+    }
+    // RFC 6026 §7.1 gives Accepted no transport-error exit: the TU (owner of 2xx reliability) is told.
+    this.#hooks.onError?.(error, this);
+  }
+
+  dispose(): void {
+    if (this.#state === 'Terminated') return;
+    this.#terminate();
+  }
+
+  #send(response: SipResponse): void {
+    this.#lastResponse = new WireMessage(this.#transport, response, this.target, this.#onSendError);
+    this.#lastResponse.send();
+  }
+
+  #onTimerTrying(): void {
+    if (this.#state !== 'Proceeding' || this.#lastResponse !== undefined) return;
+    // RFC 3261 §17.2.1: the TU did not answer within 200 ms → 100 Trying.
+    this.#send(createResponse(this.request, 100));
+  }
+
+  #onTimerG(): void {
+    if (this.#state !== 'Completed') return;
+    // RFC 3261 §17.2.1: retransmit the final, Timer G = min(2G, T2).
+    this.#lastResponse?.resend();
+    this.#timerG.start(Math.min(this.#timerG.interval * 2, this.#timers.T2));
+  }
+
+  #onTimerH(): void {
+    if (this.#state !== 'Completed') return;
+    // RFC 3261 §17.2.1: no ACK before Timer H → Terminated, TU informed.
+    this.#terminate();
+    this.#hooks.onError?.(timeoutError('H'), this);
+  }
+
+  #onTimerI(): void {
+    if (this.#state === 'Confirmed') this.#terminate();
+  }
+
+  #onTimerL(): void {
+    // RFC 6026 §7.1: Timer L fires in Accepted → Terminated.
+    if (this.#state === 'Accepted') this.#terminate();
+  }
+
+  #terminate(): void {
+    this.#timerTrying.stop();
+    this.#timerG.stop();
+    this.#timerH.stop();
+    this.#timerI.stop();
+    this.#timerL.stop();
+    this.#transition('Terminated');
+    this.#hooks.onTerminated?.(this);
+  }
+
+  #transition(next: InviteServerState): void {
+    assertTransition('INVITE server transaction', TRANSITIONS, this.#state, next);
+    this.#state = next;
+  }
+}

@@ -1,0 +1,123 @@
+import type { SipRequest, SipResponse } from '../message/sip-message.js';
+import { isStreamProtocol, type Flow, type Target } from '../transport/transport.js';
+import { transactionTimeout, type TimerConfig } from './timer-config.js';
+import {
+  assertTransition,
+  transportError,
+  type ServerTransactionHooks,
+  type ServerTransactionOptions,
+} from './transaction.js';
+import { TransactionTimer } from './transaction-timer.js';
+import { WireMessage, type TransactionTransport } from './wire-message.js';
+
+/** RFC 3261 Figure 8. */
+export const NonInviteServerState = Object.freeze({
+  Trying: 'Trying',
+  Proceeding: 'Proceeding',
+  Completed: 'Completed',
+  Terminated: 'Terminated',
+} as const);
+export type NonInviteServerState = (typeof NonInviteServerState)[keyof typeof NonInviteServerState];
+
+const TRANSITIONS: Readonly<Record<NonInviteServerState, readonly NonInviteServerState[]>> =
+  Object.freeze({
+    Trying: ['Proceeding', 'Completed', 'Terminated'],
+    Proceeding: ['Completed', 'Terminated'],
+    Completed: ['Terminated'],
+    Terminated: [],
+  });
+
+export class NonInviteServerTransaction {
+  readonly kind = 'non-invite-server' as const;
+  readonly request: SipRequest;
+  readonly flow: Flow;
+  readonly target: Target;
+  /** The key the transaction layer files this transaction under (RFC 3261 §17.2.3). */
+  readonly key: string;
+  #state: NonInviteServerState = 'Trying';
+  readonly #reliable: boolean;
+  readonly #timers: TimerConfig;
+  readonly #transport: TransactionTransport;
+  readonly #hooks: Partial<ServerTransactionHooks>;
+  #lastResponse: WireMessage | undefined;
+  readonly #onSendError = (e: unknown): void => this.receiveTransportError(e);
+  readonly #timerJ: TransactionTimer;
+
+  constructor(options: ServerTransactionOptions) {
+    this.request = options.request;
+    this.flow = options.flow;
+    this.target = options.target;
+    this.key = options.key ?? '';
+    this.#reliable = isStreamProtocol(options.flow.protocol);
+    this.#timers = options.timers;
+    this.#transport = options.transport;
+    this.#hooks = options.hooks ?? {};
+    this.#timerJ = new TransactionTimer(options.clock, () => this.#onTimerJ());
+  }
+
+  get state(): NonInviteServerState {
+    return this.#state;
+  }
+
+  get reliable(): boolean {
+    return this.#reliable;
+  }
+
+  get lastResponse(): SipResponse | undefined {
+    return this.#lastResponse?.message as SipResponse | undefined;
+  }
+
+  /** Nothing to arm: a non-INVITE server transaction starts in Trying with no timer (Figure 8). */
+  start(): void {}
+
+  /** A response from the TU; false when the state does not take it (a final was already sent). */
+  respond(response: SipResponse): boolean {
+    if (this.#state !== 'Trying' && this.#state !== 'Proceeding') return false;
+    this.#lastResponse = new WireMessage(this.#transport, response, this.target, this.#onSendError);
+    if (response.status < 200) {
+      // RFC 3261 §17.2.2: 1xx from the TU → Proceeding.
+      if (this.#state === 'Trying') this.#transition('Proceeding');
+      this.#lastResponse.send();
+      return true;
+    }
+    // RFC 3261 §17.2.2: final from the TU → Completed; Timer J = 64*T1 unreliable, 0 reliable.
+    this.#transition('Completed');
+    this.#lastResponse.send();
+    if (this.#reliable) this.#onTimerJ();
+    else this.#timerJ.start(transactionTimeout(this.#timers));
+    return true;
+  }
+
+  /** A retransmission of the request (RFC 3261 §17.2.2). */
+  receiveRequest(): void {
+    // Trying absorbs; Proceeding resends the last provisional; Completed resends the final.
+    if (this.#state === 'Proceeding' || this.#state === 'Completed') this.#lastResponse?.resend();
+  }
+
+  /** RFC 3261 §17.2.4 / Figure 8: transport failure in Proceeding or Completed → Terminated, TU informed. */
+  receiveTransportError(cause: unknown): void {
+    if (this.#state !== 'Proceeding' && this.#state !== 'Completed') return;
+    this.#terminate();
+    this.#hooks.onError?.(transportError(cause), this);
+  }
+
+  dispose(): void {
+    if (this.#state === 'Terminated') return;
+    this.#terminate();
+  }
+
+  #onTimerJ(): void {
+    if (this.#state === 'Completed') this.#terminate();
+  }
+
+  #terminate(): void {
+    this.#timerJ.stop();
+    this.#transition('Terminated');
+    this.#hooks.onTerminated?.(this);
+  }
+
+  #transition(next: NonInviteServerState): void {
+    assertTransition('non-INVITE server transaction', TRANSITIONS, this.#state, next);
+    this.#state = next;
+  }
+}

@@ -1,0 +1,260 @@
+import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
+import type { Flow, IncomingMessage, Target } from '../transport/transport.js';
+import { responseTarget } from '../transport/via-stamping.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { InviteClientTransaction } from './invite-client-transaction.js';
+import { InviteServerTransaction } from './invite-server-transaction.js';
+import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
+import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import { resolveTimers, type TimerConfig } from './timer-config.js';
+import type {
+  ClientTransaction,
+  ServerTransaction,
+  ServerTransactionHooks,
+} from './transaction.js';
+import { TransactionError, TransactionErrorCode } from './transaction-error.js';
+import { clientKey, isLegacyKey, ownServerKey, serverKey } from './transaction-key.js';
+import type { ClientTransactionHandler, TransactionUser } from './transaction-user.js';
+import type { TransactionTransport } from './wire-message.js';
+
+/** Pino-compatible logger subset. */
+export interface TransactionLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface TransactionLayerOptions {
+  /** The transport layer (or a fake): `send(message, target)`, optionally `sendBuffer(bytes, target)`. */
+  transport: TransactionTransport;
+  clock?: Clock;
+  timers?: Partial<TimerConfig>;
+  logger?: TransactionLogger;
+}
+
+export interface TransactionLayerStats {
+  clientTransactions: number;
+  serverTransactions: number;
+  strayResponses: number;
+  strayAcks: number;
+  retransmittedRequests: number;
+}
+
+/**
+ * Matches messages from the transport to the four machines (RFC 3261 §17.1.3, §17.2.3), creates
+ * server transactions for new requests and hands them to the TU, and runs client transactions
+ * for requests the TU sends. Terminated transactions leave the maps at once.
+ */
+export class TransactionLayer {
+  readonly timers: TimerConfig;
+  readonly #transport: TransactionTransport;
+  readonly #clock: Clock;
+  readonly #logger: TransactionLogger | undefined;
+  readonly #client = new Map<string, ClientTransaction>();
+  readonly #server = new Map<string, ServerTransaction>();
+  #user: TransactionUser | undefined;
+  #strayResponses = 0;
+  #strayAcks = 0;
+  #retransmittedRequests = 0;
+
+  readonly #dropClient = (tx: ClientTransaction): void => {
+    if (this.#client.get(tx.key) === tx) this.#client.delete(tx.key);
+  };
+
+  readonly #serverHooks: ServerTransactionHooks = {
+    onTerminated: (tx) => {
+      if (this.#server.get(tx.key) === tx) this.#server.delete(tx.key);
+    },
+    onError: (error, tx) => {
+      this.#user?.onServerTransactionError?.(error, tx);
+    },
+  };
+
+  constructor(options: TransactionLayerOptions) {
+    this.#transport = options.transport;
+    this.#clock = options.clock ?? systemClock;
+    this.timers = resolveTimers(options.timers);
+    this.#logger = options.logger;
+  }
+
+  setUser(user: TransactionUser): void {
+    this.#user = user;
+  }
+
+  stats(): TransactionLayerStats {
+    return {
+      clientTransactions: this.#client.size,
+      serverTransactions: this.#server.size,
+      strayResponses: this.#strayResponses,
+      strayAcks: this.#strayAcks,
+      retransmittedRequests: this.#retransmittedRequests,
+    };
+  }
+
+  /** Entry point for everything the transport layer delivers. Never throws on peer input. */
+  receive(incoming: IncomingMessage): void {
+    const message = incoming.message;
+    if (message.kind === 'response') this.#receiveResponse(message, incoming);
+    else this.#receiveRequest(message, incoming);
+  }
+
+  /**
+   * Starts a client transaction for `request` (which carries a top Via with a fresh z9hG4bK branch).
+   * Throws SIP_ERR_TX_REQUEST for ACK (never a transaction, §17.1.1.3), a missing branch, or a
+   * branch already in use.
+   */
+  sendRequest(
+    request: SipRequest,
+    target: Target,
+    handler: ClientTransactionHandler,
+  ): ClientTransaction {
+    const branch = request.topVia?.branch;
+    if (request.method === 'ACK')
+      throw requestError('ACK is sent without a transaction (RFC 3261 §17.1.1.3)');
+    if (branch === undefined || branch.length === 0)
+      throw requestError('request has no top Via branch');
+    const key = clientKey(branch, request.method);
+    if (this.#client.has(key)) throw requestError(`a client transaction for ${key} already exists`);
+    const options = {
+      request,
+      target,
+      transport: this.#transport,
+      handler,
+      clock: this.#clock,
+      timers: this.timers,
+      onTerminated: this.#dropClient,
+    };
+    const tx =
+      request.method === 'INVITE'
+        ? new InviteClientTransaction(options)
+        : new NonInviteClientTransaction(options);
+    this.#client.set(key, tx);
+    tx.start();
+    return tx;
+  }
+
+  /**
+   * Sends without a transaction: the ACK for a 2xx (RFC 3261 §13.2.2.4), or a 2xx / ACK a proxy
+   * forwards statelessly (§16.7, §16.11). Transport failures reject the promise.
+   */
+  sendStateless(message: SipMessage, target: Target): Promise<Flow> {
+    return this.#transport.send(message, target);
+  }
+
+  /** RFC 3261 §9.2: the INVITE server transaction a CANCEL targets (same matching, method INVITE). */
+  findInviteServerTransaction(cancel: SipRequest): InviteServerTransaction | undefined {
+    const key = serverKey(cancel, 'INVITE');
+    if (key === undefined) return undefined;
+    // RFC 3261 §9.2: the CANCEL's To tag equals the INVITE's, so the RFC 2543 key matches as is.
+    const tx = this.#server.get(key);
+    return tx?.kind === 'invite-server' ? tx : undefined;
+  }
+
+  /** Server transaction matching `request` (ACK → its INVITE transaction), if any. */
+  findServerTransaction(request: SipRequest): ServerTransaction | undefined {
+    const key = ownServerKey(request);
+    return key === undefined ? undefined : this.#matchServer(key, request);
+  }
+
+  /** Client transaction a response belongs to (RFC 3261 §17.1.3), if any. */
+  findClientTransaction(response: SipResponse): ClientTransaction | undefined {
+    const branch = response.topVia?.branch;
+    if (branch === undefined) return undefined;
+    return this.#client.get(clientKey(branch, response.cseq.method));
+  }
+
+  /** Stops every timer and forgets every transaction (shutdown). */
+  dispose(): void {
+    for (const tx of [...this.#client.values()]) tx.dispose();
+    for (const tx of [...this.#server.values()]) tx.dispose();
+    this.#client.clear();
+    this.#server.clear();
+  }
+
+  #receiveResponse(response: SipResponse, incoming: IncomingMessage): void {
+    const tx = this.findClientTransaction(response);
+    if (tx !== undefined) {
+      tx.receiveResponse(response);
+      return;
+    }
+    // RFC 3261 §18.1.2 / RFC 6026 §8.4: no match → the TU (a proxy forwards 2xx statelessly).
+    this.#strayResponses++;
+    this.#user?.onStrayResponse(incoming);
+  }
+
+  #receiveRequest(request: SipRequest, incoming: IncomingMessage): void {
+    const key = ownServerKey(request);
+    if (key === undefined) {
+      this.#logger?.debug({ method: request.method }, 'request without Via dropped');
+      return;
+    }
+    const tx = this.#matchServer(key, request);
+    if (request.method === 'ACK') {
+      // RFC 3261 §17.2.1: ACK for a non-2xx is absorbed; RFC 6026 §7.1: in Accepted it goes to the TU.
+      if (tx?.kind === 'invite-server' && !tx.receiveAck()) return;
+      // RFC 3261 §17.1.1.3: the ACK for a 2xx is not part of any transaction.
+      this.#strayAcks++;
+      this.#user?.onStrayAck(incoming);
+      return;
+    }
+    if (tx !== undefined) {
+      this.#retransmittedRequests++;
+      tx.receiveRequest();
+      return;
+    }
+    this.#createServer(key, request, incoming);
+  }
+
+  #createServer(key: string, request: SipRequest, incoming: IncomingMessage): void {
+    const user = this.#user;
+    if (user === undefined) {
+      this.#logger?.warn({ method: request.method }, 'no transaction user: request dropped');
+      return;
+    }
+    const options = {
+      request,
+      flow: incoming.flow,
+      target: serverResponseTarget(request, incoming.flow),
+      transport: this.#transport,
+      clock: this.#clock,
+      timers: this.timers,
+      hooks: this.#serverHooks,
+      key,
+    };
+    const tx =
+      request.method === 'INVITE'
+        ? new InviteServerTransaction(options)
+        : new NonInviteServerTransaction(options);
+    this.#server.set(key, tx);
+    tx.start();
+    user.onRequest(tx, incoming);
+  }
+
+  #matchServer(key: string, request: SipRequest): ServerTransaction | undefined {
+    const tx = this.#server.get(key);
+    if (request.method !== 'ACK' || !isLegacyKey(key)) return tx;
+    // RFC 3261 §17.2.3 (RFC 2543 matching): an ACK's To tag is the tag of our response; the INVITE had
+    // the same tag (re-INVITE) or none (initial INVITE).
+    const legacy = tx ?? this.#server.get(serverKey(request, 'INVITE', '') ?? '');
+    return legacy !== undefined && legacy.lastResponse?.toTag === request.toTag
+      ? legacy
+      : undefined;
+  }
+}
+
+/** RFC 3261 §18.2.2 target; RFC 3581 §4: a UDP reply to the source goes out of the receiving socket. */
+function serverResponseTarget(request: SipRequest, flow: Flow): Target {
+  const target = responseTarget(request, flow);
+  if (
+    target.flowId === undefined &&
+    flow.flowId !== undefined &&
+    target.port === flow.remote.port &&
+    target.address === flow.remote.address
+  ) {
+    target.flowId = flow.flowId;
+  }
+  return target;
+}
+
+function requestError(message: string): TransactionError {
+  return new TransactionError(TransactionErrorCode.Request, message);
+}

@@ -1,0 +1,71 @@
+import type { SipRequest } from '../message/sip-message.js';
+import type { Clock } from '../util/clock.js';
+import type { Flow, Target } from '../transport/transport.js';
+import type { InviteClientTransaction } from './invite-client-transaction.js';
+import type { InviteServerTransaction } from './invite-server-transaction.js';
+import type { NonInviteClientTransaction } from './non-invite-client-transaction.js';
+import type { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import type { TimerConfig } from './timer-config.js';
+import { TransactionError, TransactionErrorCode } from './transaction-error.js';
+import type { ClientTransactionHandler } from './transaction-user.js';
+import type { TransactionTransport } from './wire-message.js';
+
+export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
+export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
+export type Transaction = ClientTransaction | ServerTransaction;
+
+export interface ClientTransactionOptions {
+  request: SipRequest;
+  target: Target;
+  transport: TransactionTransport;
+  handler: ClientTransactionHandler;
+  clock: Clock;
+  timers: TimerConfig;
+  /** Called once when the machine reaches Terminated (the layer drops it from its map). */
+  onTerminated?: (tx: ClientTransaction) => void;
+}
+
+export interface ServerTransactionHooks {
+  onTerminated(tx: ServerTransaction): void;
+  onError(error: TransactionError, tx: ServerTransaction): void;
+}
+
+export interface ServerTransactionOptions {
+  request: SipRequest;
+  /** Flow the request arrived on. */
+  flow: Flow;
+  /** Where responses go (RFC 3261 §18.2.2); see `responseTarget`. */
+  target: Target;
+  transport: TransactionTransport;
+  clock: Clock;
+  timers: TimerConfig;
+  hooks?: Partial<ServerTransactionHooks>;
+  /** The key the layer files the transaction under (RFC 3261 §17.2.3). */
+  key?: string;
+}
+
+/** Throws when `table` does not allow `from → to`: an illegal move is a bug, never peer input. */
+export function assertTransition<S extends string>(
+  machine: string,
+  table: Readonly<Record<S, readonly S[]>>,
+  from: S,
+  to: S,
+): void {
+  if (!table[from].includes(to)) {
+    throw new TransactionError(
+      TransactionErrorCode.State,
+      `${machine}: illegal transition ${from} -> ${to}`,
+    );
+  }
+}
+
+export function transportError(cause: unknown): TransactionError {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return new TransactionError(TransactionErrorCode.Transport, `transport failed: ${text}`, {
+    cause,
+  });
+}
+
+export function timeoutError(timer: string): TransactionError {
+  return new TransactionError(TransactionErrorCode.Timeout, `Timer ${timer} fired`);
+}
