@@ -1,0 +1,127 @@
+import { parseDigestAlgorithm, type DigestAlgorithm, type DigestQop } from './digest-algorithm.js';
+import { parseAuthParams, quoteString, type AuthParamValue } from './parse-auth-params.js';
+
+/** A parsed Authorization / Proxy-Authorization value with scheme Digest (RFC 7616 §3.4). */
+export interface DigestCredentials {
+  /** The username, or the userhash when `userhash` is true (RFC 7616 §3.4.4). */
+  username: string;
+  realm: string;
+  nonce: string;
+  /** digest-uri as sent. */
+  uri: string;
+  response: string;
+  /** MD5 when the parameter is absent (RFC 7616 §3.4). */
+  algorithm: DigestAlgorithm;
+  cnonce?: string;
+  /** nonce-count: 8 hex digits. */
+  nc?: string;
+  qop?: DigestQop;
+  opaque?: string;
+  userhash?: boolean;
+}
+
+export type DigestCredentialsResult =
+  { ok: true; value: DigestCredentials } | { ok: false; reason: string };
+
+const HEX = /^[0-9a-fA-F]+$/;
+const NC = /^[0-9a-fA-F]{8}$/;
+
+/** RFC 5987 ext-value `UTF-8'lang'pct-encoded` (RFC 7616 §3.4.4 `username*`). */
+function decodeExtValue(v: string): string | undefined {
+  const m = /^([^']*)'[^']*'(.*)$/.exec(v);
+  if (m === null || m[1]?.toLowerCase() !== 'utf-8') return undefined;
+  try {
+    return decodeURIComponent(m[2] ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+function encodeExtValue(v: string): string {
+  return `UTF-8''${encodeURIComponent(v).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}
+
+function readUsername(params: Map<string, AuthParamValue>): string | { error: string } {
+  const plain = params.get('username');
+  const ext = params.get('username*');
+  // RFC 7616 §3.4.4: username and username* MUST NOT both be present
+  if (plain !== undefined && ext !== undefined) return { error: 'both username and username*' };
+  if (plain !== undefined) return plain.value;
+  if (ext === undefined) return { error: 'missing username' };
+  const decoded = decodeExtValue(ext.value);
+  return decoded ?? { error: 'bad username*' };
+}
+
+function readQop(v: AuthParamValue | undefined): DigestQop | undefined | { error: string } {
+  if (v === undefined) return undefined;
+  const q = v.value.toLowerCase();
+  if (q === 'auth' || q === 'auth-int') return q;
+  return { error: `unsupported qop ${v.value}` };
+}
+
+function req(params: Map<string, AuthParamValue>, name: string): string | undefined {
+  return params.get(name)?.value;
+}
+
+/** Parses one Authorization / Proxy-Authorization value. Never throws. */
+export function parseDigestCredentials(value: string): DigestCredentialsResult {
+  const parsed = parseAuthParams(value);
+  if (!parsed.ok) return parsed;
+  const { scheme, params } = parsed.value;
+  if (scheme.toLowerCase() !== 'digest')
+    return { ok: false, reason: `scheme ${scheme} is not Digest` };
+  const username = readUsername(params);
+  if (typeof username !== 'string') return { ok: false, reason: username.error };
+  const realm = req(params, 'realm');
+  const nonce = req(params, 'nonce');
+  const uri = req(params, 'uri');
+  const response = req(params, 'response');
+  if (realm === undefined || nonce === undefined || uri === undefined || response === undefined) {
+    return { ok: false, reason: 'missing realm, nonce, uri or response' };
+  }
+  if (!HEX.test(response)) return { ok: false, reason: 'response is not hex' };
+  const algToken = req(params, 'algorithm');
+  const algorithm = algToken === undefined ? 'MD5' : parseDigestAlgorithm(algToken);
+  if (algorithm === undefined)
+    return { ok: false, reason: `unsupported algorithm ${algToken ?? ''}` };
+  const qop = readQop(params.get('qop'));
+  if (typeof qop === 'object') return { ok: false, reason: qop.error };
+  const cred: DigestCredentials = { username, realm, nonce, uri, response, algorithm };
+  const cnonce = req(params, 'cnonce');
+  const nc = req(params, 'nc');
+  if (qop !== undefined) {
+    // RFC 7616 §3.4: cnonce and nc MUST be sent when qop is
+    if (cnonce === undefined || nc === undefined)
+      return { ok: false, reason: 'qop without cnonce or nc' };
+    if (!NC.test(nc)) return { ok: false, reason: 'bad nc' };
+    cred.qop = qop;
+    cred.cnonce = cnonce;
+    cred.nc = nc;
+  }
+  const opaque = req(params, 'opaque');
+  if (opaque !== undefined) cred.opaque = opaque;
+  const userhash = req(params, 'userhash');
+  if (userhash !== undefined) cred.userhash = userhash.toLowerCase() === 'true';
+  return { ok: true, value: cred };
+}
+
+/** Formats credentials as an Authorization value (RFC 7616 §3.4: which directives are quoted). */
+export function formatDigestCredentials(c: DigestCredentials): string {
+  const parts: string[] = [];
+  // RFC 7616 §3.4.4: a username that is not plain ASCII goes in username* unless hashed
+  if (c.userhash !== true && /[^\x20-\x7e]/.test(c.username))
+    parts.push(`username*=${encodeExtValue(c.username)}`);
+  else parts.push(`username=${quoteString(c.username)}`);
+  parts.push(
+    `realm=${quoteString(c.realm)}`,
+    `nonce=${quoteString(c.nonce)}`,
+    `uri=${quoteString(c.uri)}`,
+  );
+  parts.push(`response=${quoteString(c.response)}`, `algorithm=${c.algorithm}`);
+  if (c.cnonce !== undefined) parts.push(`cnonce=${quoteString(c.cnonce)}`);
+  if (c.opaque !== undefined) parts.push(`opaque=${quoteString(c.opaque)}`);
+  if (c.qop !== undefined) parts.push(`qop=${c.qop}`);
+  if (c.nc !== undefined) parts.push(`nc=${c.nc}`);
+  if (c.userhash === true) parts.push('userhash=true');
+  return `Digest ${parts.join(', ')}`;
+}
