@@ -180,9 +180,14 @@ export type { SipResolvableUri, SipResolverOptions } from './dns/sip-resolver.js
 export { SipResolver, defaultPortFor } from './dns/sip-resolver.js';
 
 // --- proxy ---
-export { Proxy } from './proxy/proxy.js';
+export { SipProxy } from './proxy/proxy.js';
 export type { ProxyStats } from './proxy/proxy.js';
-export type { ProxyOptions, ProxyTransport, ProxyLogger, ProxyAlias } from './proxy/proxy-options.js';
+export type {
+  ProxyOptions,
+  ProxyTransport,
+  ProxyLogger,
+  ProxyAlias,
+} from './proxy/proxy-options.js';
 export type {
   RouteDecision,
   ForwardTarget,

@@ -20,7 +20,7 @@ export const DEFAULT_TIMERS: TimerConfig = Object.freeze({
   T2: 4000,
   T4: 5000,
   timerD: 32_000,
-  timerC: 180_000,
+  timerC: 185_000, // RFC 3261 §16.6 item 11: greater than 3 minutes
 });
 
 export function resolveTimers(partial?: Partial<TimerConfig>): TimerConfig {

@@ -138,6 +138,45 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port found');
 }
 
+async function udpFree(port: number): Promise<boolean> {
+  const udp = createSocket('udp4');
+  const ok = await new Promise<boolean>((resolve) => {
+    udp.once('error', () => resolve(false));
+    udp.bind(port, '127.0.0.1', () => resolve(true));
+  });
+  await new Promise<void>((resolve) => (ok ? udp.close(() => resolve()) : resolve()));
+  return ok;
+}
+
+/** SIP and media ports for a UAC and a UAS run, none overlapping. */
+export interface SippPorts {
+  uas: number;
+  uac: number;
+  /** First of four UDP ports SIPp binds from -mp (audio and video RTP/RTCP). */
+  uasMedia: number;
+  uacMedia: number;
+}
+
+const MEDIA_SPAN = 4;
+
+export async function allocateSippPorts(): Promise<SippPorts> {
+  const taken = new Set<number>();
+  const pick = async (span: number): Promise<number> => {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const base = await freePort();
+      const range = Array.from({ length: span }, (_, i) => base + i);
+      if (range.some((p) => p > 65535 || taken.has(p))) continue;
+      if (!(await Promise.all(range.slice(1).map(udpFree))).every(Boolean)) continue;
+      for (const p of range) taken.add(p);
+      return base;
+    }
+    throw new Error('no free port range found');
+  };
+  const uasMedia = await pick(MEDIA_SPAN);
+  const uacMedia = await pick(MEDIA_SPAN);
+  return { uasMedia, uacMedia, uas: await pick(1), uac: await pick(1) };
+}
+
 /** Waits (bounded) until something is bound to the port: UDP bind fails, or TCP connect works. */
 export async function waitForPort(
   protocol: 'udp' | 'tcp',

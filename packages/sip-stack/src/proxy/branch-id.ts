@@ -1,0 +1,55 @@
+/**
+ * Via branch values this proxy puts on forwarded requests (RFC 3261 §16.6 item 8): the magic
+ * cookie, our marker, a hash over the fields that affect routing (the loop-detection part), and a
+ * per-branch part that makes each client transaction unique.
+ */
+import { createHash } from 'node:crypto';
+import type { SipRequest } from '../message/sip-message.js';
+import { generateBranch } from '../message/ids.js';
+
+/** "z9hG4bK" (RFC 3261 §8.1.1.7) + "sb": marks branches this proxy made. */
+export const PROXY_BRANCH_PREFIX = 'z9hG4bKsb';
+
+const HASH_LENGTH = 16;
+
+/**
+ * RFC 3261 §16.6 item 8: hash of the To tag, From tag, Call-ID, Request-URI as received, CSeq
+ * number, Route, Proxy-Require and Proxy-Authorization. The received top Via is left out on
+ * purpose: a looped request reaches us with another hop's Via on top, and including it would turn
+ * every loop into a spiral; the per-branch part keeps branches unique instead.
+ */
+export function loopHash(request: SipRequest): string {
+  const h = createHash('sha1');
+  const sep = '\n';
+  h.update(request.toTag ?? '');
+  h.update(sep + (request.fromTag ?? ''));
+  h.update(sep + request.callId);
+  h.update(sep + request.uri);
+  h.update(sep + String(request.cseq.seq));
+  for (const name of ['Route', 'Proxy-Require', 'Proxy-Authorization']) {
+    for (const line of request.headers.getAll(name)) h.update(sep + name + ':' + line.trim());
+  }
+  return h.digest('base64url').slice(0, HASH_LENGTH);
+}
+
+/** A fresh branch for one client transaction of this request. */
+export function proxyBranch(hash: string): string {
+  return `${PROXY_BRANCH_PREFIX}${hash}.${generateBranch().slice(7)}`;
+}
+
+/**
+ * RFC 3261 §16.11: a request forwarded statelessly (the ACK for a 2xx) gets the same branch each
+ * time it is retransmitted: derived from the received top Via branch.
+ */
+export function statelessBranch(request: SipRequest, hash: string): string {
+  const upstream = request.topVia?.branch ?? request.headers.get('Via') ?? '';
+  const part = createHash('sha1').update(upstream).digest('base64url').slice(0, 12);
+  return `${PROXY_BRANCH_PREFIX}${hash}.${part}`;
+}
+
+/** The loop-detection part of a branch this proxy made, or undefined for other branches. */
+export function branchLoopHash(branch: string | undefined): string | undefined {
+  if (branch === undefined || !branch.startsWith(PROXY_BRANCH_PREFIX)) return undefined;
+  const dot = branch.indexOf('.', PROXY_BRANCH_PREFIX.length);
+  return dot < 0 ? undefined : branch.slice(PROXY_BRANCH_PREFIX.length, dot);
+}

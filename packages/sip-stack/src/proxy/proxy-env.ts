@@ -1,0 +1,30 @@
+import type { SipResolver } from '../dns/sip-resolver.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { Clock } from '../util/clock.js';
+import type { LocalIdentity } from './local-identity.js';
+import type { ProxyHooks } from './proxy-hooks.js';
+import type { ProxyLogger, ProxyTransport } from './proxy-options.js';
+
+/** What every part of the proxy core shares (built once by `Proxy`). */
+export interface ProxyEnv {
+  readonly transactions: TransactionLayer;
+  readonly transport: ProxyTransport;
+  readonly clock: Clock;
+  /** Timer C, ms (RFC 3261 §16.6 item 11). */
+  readonly timerC: number;
+  /** 64*T1: how long a cancelled branch may take to answer (RFC 3261 §9.1). */
+  readonly cancelWait: number;
+  readonly identity: LocalIdentity;
+  resolver(): SipResolver;
+  readonly hooks: ProxyHooks | undefined;
+  readonly logger: ProxyLogger | undefined;
+}
+
+/** Runs a hook; a hook that throws is logged, never propagated into the proxy. */
+export function callHook(env: ProxyEnv, name: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    env.logger?.warn({ err, hook: name }, 'proxy hook threw');
+  }
+}
