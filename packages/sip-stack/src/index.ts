@@ -10,14 +10,31 @@ export type { SipMessage, CSeq } from './message/sip-message.js';
 export { SipRequest, SipResponse, SipMessageBase, parseCSeq } from './message/sip-message.js';
 export type { HeaderInit } from './message/sip-headers.js';
 export { SipHeaders } from './message/sip-headers.js';
-export type { ParseResult, ParseOptions, SipParseError, SipParseErrorCode } from './message/errors.js';
+export type {
+  ParseResult,
+  ParseOptions,
+  SipParseError,
+  SipParseErrorCode,
+} from './message/errors.js';
 export { parseMessage } from './message/parse-message.js';
 export type { ValidateResult } from './message/validate-message.js';
 export { validateMessage } from './message/validate-message.js';
 export type { Uri, SipUri, TelUri, AbsoluteUri, ParseUriResult } from './message/sip-uri.js';
 export { parseUri, formatUri, uriEquals, isSipUri, isTelUri } from './message/sip-uri.js';
-export type { NameAddr, Contact, ParseNameAddrResult, ParseContactResult, ParseNameAddrOptions } from './message/name-addr.js';
-export { parseNameAddr, parseContact, formatNameAddr, nameAddrUri, createNameAddr } from './message/name-addr.js';
+export type {
+  NameAddr,
+  Contact,
+  ParseNameAddrResult,
+  ParseContactResult,
+  ParseNameAddrOptions,
+} from './message/name-addr.js';
+export {
+  parseNameAddr,
+  parseContact,
+  formatNameAddr,
+  nameAddrUri,
+  createNameAddr,
+} from './message/name-addr.js';
 export type { Via, ParseViaResult } from './message/via.js';
 export { parseVia, formatVia } from './message/via.js';
 export { canonicalHeaderName } from './message/header-names.js';

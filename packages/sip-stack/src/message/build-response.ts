@@ -16,7 +16,10 @@ export interface CreateResponseOptions {
 }
 
 /** Appends each entry of `extra` to `headers`. */
-export function appendHeaders(headers: SipHeaders, extra: Readonly<Record<string, string | readonly string[]>> | undefined): void {
+export function appendHeaders(
+  headers: SipHeaders,
+  extra: Readonly<Record<string, string | readonly string[]>> | undefined,
+): void {
   if (extra === undefined) return;
   for (const [name, v] of Object.entries(extra)) {
     if (typeof v === 'string') headers.append(name, v);
@@ -30,7 +33,12 @@ export function bodyBuffer(body: Buffer | string | undefined): Buffer | undefine
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
-export function createResponse(req: SipRequest, status: number, reason?: string, opts?: CreateResponseOptions): SipResponse {
+export function createResponse(
+  req: SipRequest,
+  status: number,
+  reason?: string,
+  opts?: CreateResponseOptions,
+): SipResponse {
   const src = req.headers;
   const h = new SipHeaders();
   // RFC 3261 §8.2.6.2: Via (all, in order), From, Call-ID, CSeq copied; To copied, tag added

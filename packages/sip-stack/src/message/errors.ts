@@ -2,7 +2,8 @@
 
 import type { SipMessage, SipRequest } from './sip-message.js';
 
-export type SipParseErrorCode = 'SIP_ERR_PARSE' | 'SIP_ERR_TOO_LARGE' | 'SIP_ERR_VERSION' | 'SIP_ERR_INCOMPLETE';
+export type SipParseErrorCode =
+  'SIP_ERR_PARSE' | 'SIP_ERR_TOO_LARGE' | 'SIP_ERR_VERSION' | 'SIP_ERR_INCOMPLETE';
 
 export interface SipParseError {
   code: SipParseErrorCode;

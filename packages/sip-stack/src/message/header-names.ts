@@ -22,34 +22,120 @@ export interface HeaderInfo {
 }
 
 const CANONICAL = [
-  'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Accept-Resource-Priority',
-  'Alert-Info', 'Allow', 'Allow-Events', 'Authentication-Info', 'Authorization', 'Call-ID',
-  'Call-Info', 'Contact', 'Content-Disposition', 'Content-Encoding', 'Content-ID',
-  'Content-Language', 'Content-Length', 'Content-Type', 'CSeq', 'Date', 'Error-Info', 'Event',
-  'Expires', 'Flow-Timer', 'From', 'History-Info', 'Identity', 'Identity-Info', 'In-Reply-To',
-  'Join', 'Max-Breadth', 'Max-Forwards', 'MIME-Version', 'Min-Expires', 'Min-SE', 'Organization',
-  'P-Asserted-Identity', 'P-Preferred-Identity', 'Path', 'Permission-Missing', 'Priority',
-  'Privacy', 'Proxy-Authenticate', 'Proxy-Authorization', 'Proxy-Require', 'RAck', 'Reason',
-  'Record-Route', 'Refer-Sub', 'Refer-To', 'Referred-By', 'Reject-Contact', 'Replaces',
-  'Reply-To', 'Request-Disposition', 'Require', 'Resource-Priority', 'Retry-After', 'Route',
-  'RSeq', 'Security-Client', 'Security-Server', 'Security-Verify', 'Server', 'Service-Route',
-  'Session-Expires', 'SIP-ETag', 'SIP-If-Match', 'Subject', 'Subscription-State', 'Supported',
-  'Target-Dialog', 'Timestamp', 'To', 'Unsupported', 'User-Agent', 'Via', 'Warning',
+  'Accept',
+  'Accept-Contact',
+  'Accept-Encoding',
+  'Accept-Language',
+  'Accept-Resource-Priority',
+  'Alert-Info',
+  'Allow',
+  'Allow-Events',
+  'Authentication-Info',
+  'Authorization',
+  'Call-ID',
+  'Call-Info',
+  'Contact',
+  'Content-Disposition',
+  'Content-Encoding',
+  'Content-ID',
+  'Content-Language',
+  'Content-Length',
+  'Content-Type',
+  'CSeq',
+  'Date',
+  'Error-Info',
+  'Event',
+  'Expires',
+  'Flow-Timer',
+  'From',
+  'History-Info',
+  'Identity',
+  'Identity-Info',
+  'In-Reply-To',
+  'Join',
+  'Max-Breadth',
+  'Max-Forwards',
+  'MIME-Version',
+  'Min-Expires',
+  'Min-SE',
+  'Organization',
+  'P-Asserted-Identity',
+  'P-Preferred-Identity',
+  'Path',
+  'Permission-Missing',
+  'Priority',
+  'Privacy',
+  'Proxy-Authenticate',
+  'Proxy-Authorization',
+  'Proxy-Require',
+  'RAck',
+  'Reason',
+  'Record-Route',
+  'Refer-Sub',
+  'Refer-To',
+  'Referred-By',
+  'Reject-Contact',
+  'Replaces',
+  'Reply-To',
+  'Request-Disposition',
+  'Require',
+  'Resource-Priority',
+  'Retry-After',
+  'Route',
+  'RSeq',
+  'Security-Client',
+  'Security-Server',
+  'Security-Verify',
+  'Server',
+  'Service-Route',
+  'Session-Expires',
+  'SIP-ETag',
+  'SIP-If-Match',
+  'Subject',
+  'Subscription-State',
+  'Supported',
+  'Target-Dialog',
+  'Timestamp',
+  'To',
+  'Unsupported',
+  'User-Agent',
+  'Via',
+  'Warning',
   'WWW-Authenticate',
 ] as const;
 
 /** RFC 3261 §7.3.3 and later RFCs (3265, 3515, 3892, 3841, 4028, 4474, 6665). */
 const COMPACT: Readonly<Record<string, string>> = {
-  a: 'Accept-Contact', b: 'Referred-By', c: 'Content-Type', d: 'Request-Disposition',
-  e: 'Content-Encoding', f: 'From', i: 'Call-ID', j: 'Reject-Contact', k: 'Supported',
-  l: 'Content-Length', m: 'Contact', n: 'Identity-Info', o: 'Event', r: 'Refer-To', s: 'Subject',
-  t: 'To', u: 'Allow-Events', v: 'Via', x: 'Session-Expires', y: 'Identity',
+  a: 'Accept-Contact',
+  b: 'Referred-By',
+  c: 'Content-Type',
+  d: 'Request-Disposition',
+  e: 'Content-Encoding',
+  f: 'From',
+  i: 'Call-ID',
+  j: 'Reject-Contact',
+  k: 'Supported',
+  l: 'Content-Length',
+  m: 'Contact',
+  n: 'Identity-Info',
+  o: 'Event',
+  r: 'Refer-To',
+  s: 'Subject',
+  t: 'To',
+  u: 'Allow-Events',
+  v: 'Via',
+  x: 'Session-Expires',
+  y: 'Identity',
 };
 
 const IDS: Readonly<Record<string, HeaderId>> = {
-  via: HeaderId.via, cseq: HeaderId.cseq, 'call-id': HeaderId.callId,
-  'max-forwards': HeaderId.maxForwards, 'content-length': HeaderId.contentLength,
-  from: HeaderId.from, to: HeaderId.to,
+  via: HeaderId.via,
+  cseq: HeaderId.cseq,
+  'call-id': HeaderId.callId,
+  'max-forwards': HeaderId.maxForwards,
+  'content-length': HeaderId.contentLength,
+  from: HeaderId.from,
+  to: HeaderId.to,
 };
 
 /** Lower-case spelling (long or compact) → info. */
@@ -83,14 +169,15 @@ export function headerInfo(name: string): HeaderInfo {
 
 /** Known spellings bucketed by (length, first letter) for allocation-free lookup in a line. */
 interface Candidate {
-  lower: string;
+  /** Lower-case char codes of the spelling. */
+  codes: Uint8Array;
   info: HeaderInfo;
 }
 const BUCKETS: Candidate[][] = [];
 for (const [lower, info] of BY_LOWER) {
   if (lower.length >= 64) continue;
   const b = (lower.length << 5) | (lower.charCodeAt(0) & 31);
-  (BUCKETS[b] ??= []).push({ lower, info });
+  (BUCKETS[b] ??= []).push({ codes: Uint8Array.from(lower, (ch) => ch.charCodeAt(0)), info });
 }
 
 /**
@@ -104,10 +191,10 @@ export function lookupHeaderName(s: string, start: number, end: number): HeaderI
   if (list === undefined) return undefined;
   outer: for (let k = 0; k < list.length; k++) {
     const cand = list[k] as Candidate;
-    const lower = cand.lower;
+    const codes = cand.codes;
     for (let i = 0; i < len; i++) {
       const a = s.charCodeAt(start + i);
-      const b = lower.charCodeAt(i);
+      const b = codes[i] as number;
       if (a !== b && !(b >= 97 && b <= 122 && a === b - 32)) continue outer;
     }
     return cand.info;

@@ -42,7 +42,8 @@ export function skipWs(s: string, i: number): number {
 export function quotedEnd(s: string, i: number): number {
   for (let j = i + 1; j < s.length; j++) {
     const c = s.charCodeAt(j);
-    if (c === BACKSLASH) j++; // RFC 3261 §25.1 quoted-pair
+    if (c === BACKSLASH)
+      j++; // RFC 3261 §25.1 quoted-pair
     else if (c === DQUOTE) return j + 1;
   }
   return -1;
@@ -64,26 +65,26 @@ export function quote(s: string): string {
  * End index (exclusive) of the comma-separated value starting at `from`: the first comma outside
  * quotes and angle brackets, or the string length.
  */
-export function valueEnd(s: string, from: number): number {
+export function valueEnd(s: string, from: number, to: number = s.length): number {
   const comma = s.indexOf(',', from);
-  if (comma < 0) return s.length;
+  if (comma < 0 || comma >= to) return to;
   // no quotes or angle brackets before the comma: it separates values
   const q = s.indexOf('"', from);
   const lt = s.indexOf('<', from);
   if ((q < 0 || q > comma) && (lt < 0 || lt > comma)) return comma;
   let angle = false;
-  for (let i = from; i < s.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c === 44 /* , */) {
       if (!angle) return i;
     } else if (c === DQUOTE) {
       const e = quotedEnd(s, i);
-      if (e < 0) return s.length;
+      if (e < 0 || e > to) return to;
       i = e - 1;
     } else if (c === 60 /* < */) angle = true;
     else if (c === 62 /* > */) angle = false;
   }
-  return s.length;
+  return to;
 }
 
 /** Splits a header value at top-level commas (RFC 3261 §7.3.1), trimming LWS; empty parts dropped. */

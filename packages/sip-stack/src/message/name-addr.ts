@@ -1,6 +1,16 @@
 // name-addr / addr-spec header values: From, To, Contact, Route, Record-Route (RFC 3261 §20.10, §25.1).
 
-import { isTokenChar, parseParams, quote, quotedEnd, skipWs, unquote, formatParams, isToken } from './header-values.js';
+import {
+  isTokenChar,
+  parseParams,
+  quote,
+  quotedEnd,
+  skipWs,
+  unquote,
+  formatParams,
+  isToken,
+  PVALUE,
+} from './header-values.js';
 import { parseUri, type Uri } from './sip-uri.js';
 
 export interface NameAddr {
@@ -142,7 +152,8 @@ export function parseContact(s: string, options?: ParseNameAddrOptions): ParseCo
   const expires = v.params.get('expires');
   if (expires !== undefined) {
     // RFC 3261 §20.10: delta-seconds; out-of-range values treated as absent by callers
-    if (expires === null || !/^\d{1,10}$/.test(expires)) return { ok: false, reason: 'bad expires' };
+    if (expires === null || !/^\d{1,10}$/.test(expires))
+      return { ok: false, reason: 'bad expires' };
     const e = Number(expires);
     if (e > 0xffffffff) return { ok: false, reason: 'expires out of range' };
     v.expires = e;
@@ -150,7 +161,8 @@ export function parseContact(s: string, options?: ParseNameAddrOptions): ParseCo
   const q = v.params.get('q');
   if (q !== undefined) {
     // RFC 3261 §20.10 qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
-    if (q === null || !/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q)) return { ok: false, reason: 'bad q' };
+    if (q === null || !/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q))
+      return { ok: false, reason: 'bad q' };
     v.q = Number(q);
   }
   return { ok: true, value: v };
@@ -173,13 +185,73 @@ export function nameAddrUri(n: NameAddr): Uri | undefined {
   return r.ok ? r.uri : undefined;
 }
 
+/**
+ * The `tag` header parameter of a raw From/To value without building a NameAddr (hot path for
+ * transaction and dialog matching); undefined when absent or unparseable.
+ */
+export function tagOf(s: string): string | undefined {
+  let p: number;
+  const q = s.indexOf('"');
+  let lt = s.indexOf('<');
+  if (q >= 0 && (lt < 0 || q < lt)) {
+    const e = quotedEnd(s, q);
+    if (e < 0) return undefined;
+    lt = s.indexOf('<', e);
+    if (lt < 0) return undefined;
+  }
+  if (lt >= 0) {
+    const gt = s.indexOf('>', lt);
+    if (gt < 0) return undefined;
+    p = gt + 1;
+  } else {
+    // addr-spec: header parameters start at the first ';' (RFC 3261 §20.10)
+    p = s.indexOf(';');
+    if (p < 0) return undefined;
+  }
+  return paramValue(s, p, 'tag');
+}
+
+/** Value of parameter `name` (lower-case) in `*( SEMI param )` from `i`, without allocating others. */
+function paramValue(s: string, i: number, name: string): string | undefined {
+  const n = s.length;
+  for (;;) {
+    i = skipWs(s, i);
+    if (i >= n || s.charCodeAt(i) !== 59 /* ; */) return undefined;
+    i = skipWs(s, i + 1);
+    const ns = i;
+    while (i < n && isTokenChar(s.charCodeAt(i))) i++;
+    const match = i - ns === name.length && s.slice(ns, i).toLowerCase() === name;
+    i = skipWs(s, i);
+    if (i < n && s.charCodeAt(i) === 61 /* = */) {
+      i = skipWs(s, i + 1);
+      const vs = i;
+      if (s.charCodeAt(i) === 34) {
+        const e = quotedEnd(s, i);
+        if (e < 0) return undefined;
+        i = e;
+      } else {
+        while (i < n) {
+          const c = s.charCodeAt(i);
+          if (c >= 128 || PVALUE[c] !== 1) break;
+          i++;
+        }
+      }
+      if (match) return i > vs ? s.slice(vs, i) : undefined;
+    } else if (match) return undefined;
+  }
+}
+
 /** Tag parameter of a NameAddr-like value. */
 export function nameAddrTag(n: NameAddr): string | undefined {
   return n.params.get('tag') ?? undefined;
 }
 
 /** A new NameAddr (with the tag getter) from parts. */
-export function createNameAddr(uri: string, params?: Iterable<[string, string | null]>, displayName?: string): NameAddr {
+export function createNameAddr(
+  uri: string,
+  params?: Iterable<[string, string | null]>,
+  displayName?: string,
+): NameAddr {
   const v = new ParsedNameAddr(uri, new Map(params));
   if (displayName !== undefined) v.displayName = displayName;
   return v;

@@ -6,7 +6,7 @@ import { isAscii } from 'node:buffer';
 import { SipHeaders } from './sip-headers.js';
 import { lookupHeaderName, headerInfo, HeaderId, type HeaderInfo } from './header-names.js';
 import { TOKEN, isToken, parseDecimal, valueEnd } from './header-values.js';
-import { parseVia, type Via } from './via.js';
+import { parseViaAt, type Via } from './via.js';
 import { SipRequest, SipResponse, parseCSeq, type SipMessage } from './sip-message.js';
 import type { ParseOptions, ParseResult, SipParseError, SipParseErrorCode } from './errors.js';
 import { validateMessage } from './validate-message.js';
@@ -21,9 +21,8 @@ type StartLine =
 /** Header lines scanned from the head, plus the positions of the routing headers. */
 interface Scan {
   infos: HeaderInfo[];
-  values: (string | undefined)[];
-  rs: number[];
-  re: number[];
+  /** Per line: start, value start (after the colon; ~offset when folded), end (its CRLF). */
+  pos: number[];
   /** First line index per HeaderId (-1 when absent) and line counts. */
   first: number[];
   count: number[];
@@ -39,7 +38,12 @@ interface Latin1Slicer {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
-function fail(code: SipParseErrorCode, reason: string, status?: number, request?: SipRequest): ParseResult {
+function fail(
+  code: SipParseErrorCode,
+  reason: string,
+  status?: number,
+  request?: SipRequest,
+): ParseResult {
   const error: SipParseError = { code, reason };
   if (status !== undefined) error.status = status;
   if (request !== undefined) error.request = request;
@@ -59,12 +63,15 @@ export function parseMessage(data: Uint8Array, options?: ParseOptions): ParseRes
 function parse(data: Uint8Array, options: ParseOptions | undefined): ParseResult {
   const maxSize = options?.maxSize ?? 65536;
   const datagram = options?.datagram ?? true;
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buf = Buffer.isBuffer(data)
+    ? data
+    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const total = buf.length;
   let start = 0;
   // RFC 3261 §7.5: CRLFs before the start line are ignored
   while (start + 1 < total && buf[start] === 13 && buf[start + 1] === 10) start += 2;
-  if (start >= total - 1) return fail(datagram ? 'SIP_ERR_PARSE' : 'SIP_ERR_INCOMPLETE', 'empty message');
+  if (start >= total - 1)
+    return fail(datagram ? 'SIP_ERR_PARSE' : 'SIP_ERR_INCOMPLETE', 'empty message');
   let decodeEnd = Math.min(total, maxSize);
   if (decodeEnd > 4096) {
     // large message: decode only the header section
@@ -80,15 +87,22 @@ function parse(data: Uint8Array, options: ParseOptions | undefined): ParseResult
   const built = build(s, isAscii(buf), startLine, scan);
   if ('code' in built) return { ok: false, error: built };
   const req = built.kind === 'request' ? built : undefined;
-  if (total > maxSize) return fail('SIP_ERR_TOO_LARGE', `message larger than ${maxSize} bytes`, 513, req);
-  if (startLine.kind === 'request' && startLine.error !== undefined) return { ok: false, error: { ...startLine.error, request: built as SipRequest } };
+  if (total > maxSize)
+    return fail('SIP_ERR_TOO_LARGE', `message larger than ${maxSize} bytes`, 513, req);
+  if (startLine.kind === 'request' && startLine.error !== undefined)
+    return { ok: false, error: { ...startLine.error, request: built as SipRequest } };
   if (scan.bodyStart < 0) {
-    return datagram ? fail('SIP_ERR_PARSE', 'missing empty line after headers', 400, req) : fail('SIP_ERR_INCOMPLETE', 'incomplete header section');
+    return datagram
+      ? fail('SIP_ERR_PARSE', 'missing empty line after headers', 400, req)
+      : fail('SIP_ERR_INCOMPLETE', 'incomplete header section');
   }
   const problem = scan.problem ?? checkRouting(built, scan);
   if (problem !== undefined) return fail('SIP_ERR_PARSE', problem, 400, req);
-  const bodyError = attachBody(built, scan, buf, datagram);
-  if (bodyError !== undefined) return bodyError.incomplete ? fail('SIP_ERR_INCOMPLETE', bodyError.reason) : fail('SIP_ERR_PARSE', bodyError.reason, 400, req);
+  const bodyError = attachBody(built, scan, buf, start, datagram);
+  if (bodyError !== undefined)
+    return bodyError.incomplete
+      ? fail('SIP_ERR_INCOMPLETE', bodyError.reason)
+      : fail('SIP_ERR_PARSE', bodyError.reason, 400, req);
   if (options?.strict === true) {
     const deep = validateMessage(built);
     if (!deep.ok) return fail('SIP_ERR_PARSE', deep.reason, 400, req);
@@ -113,13 +127,15 @@ function parseStatusLine(s: string, start: number, end: number): StartLine | Sip
   if (sp < 0 || sp > end) sp = end;
   if (sp - start !== 7 || !matchCi(s, start, 'SIP/2.0')) {
     const version = s.slice(start, sp);
-    if (VERSION.test(version)) return { code: 'SIP_ERR_VERSION', reason: `unsupported version ${version}` };
+    if (VERSION.test(version))
+      return { code: 'SIP_ERR_VERSION', reason: `unsupported version ${version}` };
     return { code: 'SIP_ERR_PARSE', reason: 'bad status line' };
   }
   let status = 0;
   for (let k = 1; k <= 3; k++) {
     const d = s.charCodeAt(sp + k) - 48;
-    if (d < 0 || d > 9 || sp + k >= end) return { code: 'SIP_ERR_PARSE', reason: 'bad status code' };
+    if (d < 0 || d > 9 || sp + k >= end)
+      return { code: 'SIP_ERR_PARSE', reason: 'bad status code' };
     status = status * 10 + d;
   }
   // RFC 3261 §7.2: Status-Code is 3DIGIT (100-699) followed by SP and the Reason-Phrase
@@ -139,25 +155,23 @@ function parseStartLine(s: string, start: number, end: number): StartLine | SipP
     const c = s.charCodeAt(i);
     if (c >= 128 || TOKEN[c] !== 1) return { code: 'SIP_ERR_PARSE', reason: 'bad method' };
   }
-  // RFC 3261 §25.1: the Request-URI has no LWS, quotes or angle brackets
-  let sp2 = sp1 + 1;
-  let colon = false;
-  for (; sp2 < end; sp2++) {
-    const c = s.charCodeAt(sp2);
-    if (c === SP) break;
-    if (c < 32 || c === 34 || c === 60 || c === 62 || c === 127) return looseRequest(s, start, sp1, end, 'bad Request-URI');
-    if (c === 58) colon = true;
-  }
-  if (sp2 >= end || sp2 === sp1 + 1) return looseRequest(s, start, sp1, end, 'bad request line');
-  if (!colon) return looseRequest(s, start, sp1, end, 'bad Request-URI');
+  // RFC 3261 §7.1: single SPs; the Request-URI itself is validated by parseUri (checkRouting)
+  const sp2 = s.indexOf(' ', sp1 + 1);
+  if (sp2 < 0 || sp2 >= end || sp2 === sp1 + 1)
+    return looseRequest(s, start, sp1, end, 'bad request line');
   const method = s.slice(start, sp1);
   const uri = s.slice(sp1 + 1, sp2);
-  if (end - sp2 === 8 && matchCi(s, sp2 + 1, 'SIP/2.0')) return { kind: 'request', method, uri, error: undefined };
+  if (end - sp2 === 8 && matchCi(s, sp2 + 1, 'SIP/2.0'))
+    return { kind: 'request', method, uri, error: undefined };
   const version = s.slice(sp2 + 1, end);
   // RFC 3261 §8.2.2 / §21.5.6: 505 for an unsupported version; anything else is malformed
   const error: SipParseError = VERSION.test(version)
     ? { code: 'SIP_ERR_VERSION', reason: `unsupported version ${version}`, status: 505 }
-    : { code: 'SIP_ERR_PARSE', reason: version.indexOf(' ') >= 0 ? 'bad request line' : 'bad SIP version', status: 400 };
+    : {
+        code: 'SIP_ERR_PARSE',
+        reason: version.indexOf(' ') >= 0 ? 'bad request line' : 'bad SIP version',
+        status: 400,
+      };
   return { kind: 'request', method, uri, error };
 }
 
@@ -165,45 +179,72 @@ function parseStartLine(s: string, start: number, end: number): StartLine | SipP
  * A request line that is malformed after its method: a best-effort request (so the caller can
  * answer 400, RFC 4475 §3.1.2.7/§3.1.2.9), or plain garbage when no URI can be made out.
  */
-function looseRequest(s: string, start: number, sp1: number, end: number, reason: string): StartLine | SipParseError {
+function looseRequest(
+  s: string,
+  start: number,
+  sp1: number,
+  end: number,
+  reason: string,
+): StartLine | SipParseError {
   const rest = s.slice(sp1, end);
   const v = rest.toUpperCase().lastIndexOf(' SIP/');
   const uri = (v < 0 ? rest : rest.slice(0, v)).trim();
   if (uri.length === 0) return { code: 'SIP_ERR_PARSE', reason };
-  return { kind: 'request', method: s.slice(start, sp1), uri, error: { code: 'SIP_ERR_PARSE', reason, status: 400 } };
+  return {
+    kind: 'request',
+    method: s.slice(start, sp1),
+    uri,
+    error: { code: 'SIP_ERR_PARSE', reason, status: 400 },
+  };
+}
+
+/** Index of the next CRLF at or after `from` (bare LFs are line content), or -1. */
+function crlf(s: string, from: number): number {
+  for (;;) {
+    const lf = s.indexOf('\n', from);
+    if (lf < 0) return -1;
+    if (lf > 0 && s.charCodeAt(lf - 1) === 13) return lf - 1;
+    from = lf + 1;
+  }
 }
 
 /** Splits header lines up to the empty line (continuation lines stay in their line, §7.3.1). */
 function scanHeaders(s: string, sl: number): Scan {
   const scan: Scan = {
-    infos: [], values: [], rs: [], re: [],
-    first: [-1, -1, -1, -1, -1, -1, -1, -1], count: [0, 0, 0, 0, 0, 0, 0, 0],
-    problem: undefined, bodyStart: -1,
+    infos: [],
+    pos: [],
+    first: [-1, -1, -1, -1, -1, -1, -1, -1],
+    count: [0, 0, 0, 0, 0, 0, 0, 0],
+    problem: undefined,
+    bodyStart: -1,
   };
   let pos = sl + 2;
-  if (pos < s.length && (s.charCodeAt(pos) === SP || s.charCodeAt(pos) === HT)) {
+  const n = s.length;
+  if (pos < n && (s.charCodeAt(pos) === SP || s.charCodeAt(pos) === HT)) {
     scan.problem = 'continuation line after the start line';
   }
-  while (pos < s.length) {
-    let eol = s.indexOf('\r\n', pos);
+  while (pos < n) {
+    let eol = crlf(s, pos);
     if (eol === pos) {
       scan.bodyStart = pos + 2;
       return scan;
     }
+    let folded = false;
     // RFC 3261 §7.3.1: a line starting with SP/HT continues the previous line
     while (eol >= 0) {
       const c = s.charCodeAt(eol + 2);
       if (c !== SP && c !== HT) break;
-      eol = s.indexOf('\r\n', eol + 2);
+      folded = true;
+      eol = crlf(s, eol + 2);
     }
-    if (eol < 0) eol = s.length;
-    addLine(s, pos, eol, scan);
+    if (eol < 0) eol = n;
+    addLine(s, pos, eol, folded, scan);
     pos = eol + 2;
   }
   return scan;
 }
 
-function addLine(s: string, pos: number, eol: number, scan: Scan): void {
+function addLine(s: string, pos: number, eol: number, folded: boolean, scan: Scan): void {
   const colon = s.indexOf(':', pos);
   if (colon < 0 || colon > eol) {
     scan.problem ??= 'header line without ":"';
@@ -227,24 +268,33 @@ function addLine(s: string, pos: number, eol: number, scan: Scan): void {
     (scan.count[id] as number)++;
   }
   scan.infos.push(info);
-  scan.values.push(undefined);
-  scan.rs.push(pos);
-  scan.re.push(eol);
+  scan.pos.push(pos, folded ? ~(colon + 1) : colon + 1, eol);
 }
 
 /** Builds the message and parses its top Via (needed to answer anything). */
-function build(s: string, ascii: boolean, start: StartLine, scan: Scan): SipMessage | SipParseError {
-  const headers = SipHeaders.fromParsed(s, ascii, scan.infos, scan.values, scan.rs, scan.re);
+function build(
+  s: string,
+  ascii: boolean,
+  start: StartLine,
+  scan: Scan,
+): SipMessage | SipParseError {
+  const headers = SipHeaders.fromParsed(s, ascii, scan.infos, [], scan.pos);
   const vi = scan.first[HeaderId.via] as number;
   let topVia: Via | undefined;
   if (vi >= 0) {
-    const line = headers.valueAt(vi);
-    const r = parseVia(line.slice(0, valueEnd(line, 0)));
+    // parsed in place: LWS (folded CRLFs included) is skipped by the Via grammar itself
+    const v0 = scan.pos[vi * 3 + 1] as number;
+    const from = v0 < 0 ? ~v0 : v0;
+    const r = parseViaAt(s, from, valueEnd(s, from, scan.pos[vi * 3 + 2]));
     if (r.ok) topVia = r.value;
   }
   // RFC 3261 §8.1.1.7 / §18.2.1: without a top Via nothing can be sent back
-  if (topVia === undefined) return { code: 'SIP_ERR_PARSE', reason: vi < 0 ? 'missing Via' : 'bad Via header' };
-  const msg = start.kind === 'request' ? new SipRequest(start.method, start.uri, headers) : new SipResponse(start.status, start.reason, headers);
+  if (topVia === undefined)
+    return { code: 'SIP_ERR_PARSE', reason: vi < 0 ? 'missing Via' : 'bad Via header' };
+  const msg =
+    start.kind === 'request'
+      ? new SipRequest(start.method, start.uri, headers)
+      : new SipResponse(start.status, start.reason, headers);
   msg.seedCache(topVia, undefined, undefined, undefined);
   return msg;
 }
@@ -264,13 +314,16 @@ function checkRouting(msg: SipMessage, scan: Scan): string | undefined {
     // RFC 3261 §7.3.1: these are single-valued
     if (c > 1) return `more than one ${REQUIRED_NAMES[id]} header`;
   }
-  if ((count[HeaderId.maxForwards] as number) > 1 || (count[HeaderId.contentLength] as number) > 1) return 'duplicate single-valued header';
+  if ((count[HeaderId.maxForwards] as number) > 1 || (count[HeaderId.contentLength] as number) > 1)
+    return 'duplicate single-valued header';
   const cseq = parseCSeq(h.valueAt(first[HeaderId.cseq] as number));
   if (cseq === undefined) return 'bad CSeq header';
   // RFC 3261 §8.1.1.5: the CSeq method must match the request method
-  if (msg.kind === 'request' && cseq.method !== msg.method) return 'CSeq method does not match the request method';
+  if (msg.kind === 'request' && cseq.method !== msg.method)
+    return 'CSeq method does not match the request method';
   const callId = h.valueAt(first[HeaderId.callId] as number);
-  if (!isWord(callId)) return 'bad Call-ID header';
+  // the word syntax of Call-ID is checked in strict mode; matching only needs the text
+  if (callId.length === 0) return 'bad Call-ID header';
   let mf: number | null = null;
   const mfi = first[HeaderId.maxForwards] as number;
   if (mfi >= 0) {
@@ -285,18 +338,14 @@ function checkRouting(msg: SipMessage, scan: Scan): string | undefined {
   return undefined;
 }
 
-/** RFC 3261 §25.1 callid = word [ "@" word ]: non-empty, no whitespace or commas. */
-function isWord(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32 || c === 44 || c >= 127) return false;
-  }
-  return true;
-}
-
 /** RFC 3261 §18.3 framing: sets msg.body or returns why it cannot. */
-function attachBody(msg: SipMessage, scan: Scan, buf: Buffer, datagram: boolean): { reason: string; incomplete: boolean } | undefined {
+function attachBody(
+  msg: SipMessage,
+  scan: Scan,
+  buf: Buffer,
+  start: number,
+  datagram: boolean,
+): { reason: string; incomplete: boolean } | undefined {
   const bodyStart = scan.bodyStart;
   const avail = buf.length - bodyStart;
   const cli = scan.first[HeaderId.contentLength] as number;
@@ -304,7 +353,10 @@ function attachBody(msg: SipMessage, scan: Scan, buf: Buffer, datagram: boolean)
   if (cli >= 0) {
     len = parseDecimal(msg.headers.valueAt(cli));
     if (len < 0) return { reason: 'bad Content-Length header', incomplete: false };
-    if (len > avail) return datagram ? { reason: 'body shorter than Content-Length', incomplete: false } : { reason: 'incomplete body', incomplete: true };
+    if (len > avail)
+      return datagram
+        ? { reason: 'body shorter than Content-Length', incomplete: false }
+        : { reason: 'incomplete body', incomplete: true };
     // §18.3: a datagram's bytes after Content-Length are discarded; a stream frame must be exact
     if (len < avail && !datagram) return { reason: 'bytes after the body', incomplete: false };
   } else if (!datagram) {
@@ -312,5 +364,7 @@ function attachBody(msg: SipMessage, scan: Scan, buf: Buffer, datagram: boolean)
     return { reason: 'missing Content-Length on a stream', incomplete: false };
   }
   if (len > 0) msg.body = buf.subarray(bodyStart, bodyStart + len);
+  // unchanged messages re-serialise as their bytes, when those already carry the right length
+  if (cli >= 0) msg.setWire(buf, start, bodyStart + len);
   return undefined;
 }

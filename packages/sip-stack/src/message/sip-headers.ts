@@ -6,59 +6,86 @@ import { splitValues, valueEnd } from './header-values.js';
 
 /** Headers whose values contain commas that do not separate values (RFC 3261 §7.3.1). */
 const NOT_LISTS = new Set([
-  'www-authenticate', 'authorization', 'proxy-authenticate', 'proxy-authorization',
-  'authentication-info', 'date', 'retry-after', 'subject', 'user-agent', 'server',
-  'organization', 'timestamp', 'call-id', 'cseq', 'content-length', 'content-type',
-  'max-forwards', 'from', 'to', 'identity',
+  'www-authenticate',
+  'authorization',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'authentication-info',
+  'date',
+  'retry-after',
+  'subject',
+  'user-agent',
+  'server',
+  'organization',
+  'timestamp',
+  'call-id',
+  'cseq',
+  'content-length',
+  'content-type',
+  'max-forwards',
+  'from',
+  'to',
+  'identity',
 ]);
 
 /** Any character outside ASCII (U+0080 and up). */
 const NON_ASCII = /[\u0080-\uffff]/;
 const FOLD = /[ \t]*\r\n[ \t]+/g;
 
-export type HeaderInit = Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[]>>;
+/** arr.splice(at, 0, v) without splice's allocation (arrays here are short). */
+function insertAt<T>(arr: T[], at: number, v: T): void {
+  arr.push(v);
+  for (let k = arr.length - 1; k > at; k--) arr[k] = arr[k - 1] as T;
+  arr[at] = v;
+}
+
+/** arr.splice(at, 1) without splice's allocation. */
+function removeAt<T>(arr: T[], at: number): void {
+  for (let k = at; k < arr.length - 1; k++) arr[k] = arr[k + 1] as T;
+  arr.pop();
+}
+
+export type HeaderInit =
+  Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[]>>;
 
 /** Parser output adopted by the next constructed SipHeaders (avoids allocating empty arrays). */
-interface Parsed {
-  src: string;
-  ascii: boolean;
-  infos: HeaderInfo[];
-  values: (string | undefined)[];
-  rs: number[];
-  re: number[];
-}
-let adopt: Parsed | undefined;
+let adoptInfos: HeaderInfo[] | undefined;
+let adoptValues: (string | undefined)[] = [];
+let adoptPos: number[] = [];
+let adoptSrc = '';
+let adoptAscii = true;
 
 export class SipHeaders {
   #infos: HeaderInfo[];
   /** Decoded values; undefined until first read for lines parsed from the wire. */
   #values: (string | undefined)[];
-  /** Raw line start/end offsets in #src; -1 when the line was added or changed through the API. */
-  #rs: number[];
-  #re: number[];
+  /**
+   * Per line, three offsets in #src: line start (-1 when the line was added or changed through
+   * the API), value start just after the colon (bitwise-inverted when the line is folded), and
+   * line end (its CRLF).
+   */
+  #pos: number[];
   #src: string;
   /** False when #src may hold UTF-8 bytes (decoded on read). */
   #ascii: boolean;
   #version = 0;
 
   constructor(init?: HeaderInit) {
-    const p = adopt;
-    if (p !== undefined) {
-      adopt = undefined;
-      this.#src = p.src;
-      this.#ascii = p.ascii;
-      this.#infos = p.infos;
-      this.#values = p.values;
-      this.#rs = p.rs;
-      this.#re = p.re;
+    const infos = adoptInfos;
+    if (infos !== undefined) {
+      adoptInfos = undefined;
+      this.#src = adoptSrc;
+      this.#ascii = adoptAscii;
+      this.#infos = infos;
+      this.#values = adoptValues;
+      this.#pos = adoptPos;
       return;
     }
     this.#src = '';
     this.#ascii = true;
     this.#infos = [];
     this.#values = [];
-    this.#rs = [];
-    this.#re = [];
+    this.#pos = [];
     if (init === undefined) return;
     if (Symbol.iterator in init) {
       for (const [n, v] of init as Iterable<readonly [string, string]>) this.append(n, v);
@@ -71,8 +98,18 @@ export class SipHeaders {
   }
 
   /** @internal Used by the parser: adopts line tables built while scanning `src`. */
-  static fromParsed(src: string, ascii: boolean, infos: HeaderInfo[], values: (string | undefined)[], rs: number[], re: number[]): SipHeaders {
-    adopt = { src, ascii, infos, values, rs, re };
+  static fromParsed(
+    src: string,
+    ascii: boolean,
+    infos: HeaderInfo[],
+    values: (string | undefined)[],
+    pos: number[],
+  ): SipHeaders {
+    adoptSrc = src;
+    adoptAscii = ascii;
+    adoptInfos = infos;
+    adoptValues = values;
+    adoptPos = pos;
     return new SipHeaders();
   }
 
@@ -91,15 +128,16 @@ export class SipHeaders {
     const v = this.#values[i];
     if (v !== undefined) return v;
     const s = this.#src;
-    const end = this.#re[i] as number;
-    let vs = s.indexOf(':', this.#rs[i]) + 1;
-    let ve = end;
+    const v0 = this.#pos[i * 3 + 1] as number;
+    let vs = v0 < 0 ? ~v0 : v0;
+    let ve = this.#pos[i * 3 + 2] as number;
     while (vs < ve && s.charCodeAt(vs) <= 32) vs++;
     while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
     let value = s.slice(vs, ve);
     // RFC 3261 §7.3.1: a folded line is equivalent to one SP
-    if (value.indexOf('\n') >= 0) value = value.replace(FOLD, ' ');
-    if (!this.#ascii && NON_ASCII.test(value)) value = Buffer.from(value, 'latin1').toString('utf8');
+    if (v0 < 0) value = value.replace(FOLD, ' ');
+    if (!this.#ascii && NON_ASCII.test(value))
+      value = Buffer.from(value, 'latin1').toString('utf8');
     this.#values[i] = value;
     return value;
   }
@@ -119,7 +157,8 @@ export class SipHeaders {
     const key = headerInfo(name).key;
     const out: string[] = [];
     const infos = this.#infos;
-    for (let i = 0; i < infos.length; i++) if ((infos[i] as HeaderInfo).key === key) out.push(this.valueAt(i));
+    for (let i = 0; i < infos.length; i++)
+      if ((infos[i] as HeaderInfo).key === key) out.push(this.valueAt(i));
     return out;
   }
 
@@ -142,6 +181,15 @@ export class SipHeaders {
     const info = headerInfo(name);
     const vals = typeof value === 'string' ? [value] : value;
     let at = this.#index(info.key);
+    if (at >= 0 && vals.length === 1 && this.#index(info.key, at + 1) < 0) {
+      // one line replaced by one line: in place
+      if (this.#values.length < this.#infos.length) this.#values.length = this.#infos.length;
+      this.#values[at] = vals[0];
+      this.#infos[at] = info;
+      this.#pos[at * 3] = -1;
+      this.#version++;
+      return;
+    }
     if (at >= 0) this.#removeAll(info.key);
     else at = this.#infos.length;
     for (let k = 0; k < vals.length; k++) this.#insert(at + k, info, vals[k] as string);
@@ -177,7 +225,7 @@ export class SipHeaders {
     if (rest.length === 0) this.#splice(i);
     else {
       this.#values[i] = rest;
-      this.#rs[i] = -1;
+      this.#pos[i * 3] = -1;
     }
     this.#version++;
     return first;
@@ -185,7 +233,8 @@ export class SipHeaders {
 
   entries(): IterableIterator<[name: string, value: string]> {
     const pairs: [string, string][] = [];
-    for (let i = 0; i < this.#infos.length; i++) pairs.push([(this.#infos[i] as HeaderInfo).name, this.valueAt(i)]);
+    for (let i = 0; i < this.#infos.length; i++)
+      pairs.push([(this.#infos[i] as HeaderInfo).name, this.valueAt(i)]);
     return pairs[Symbol.iterator]();
   }
 
@@ -194,28 +243,35 @@ export class SipHeaders {
   }
 
   clone(): SipHeaders {
-    return SipHeaders.fromParsed(this.#src, this.#ascii, this.#infos.slice(), this.#values.slice(), this.#rs.slice(), this.#re.slice());
+    return SipHeaders.fromParsed(
+      this.#src,
+      this.#ascii,
+      this.#infos.slice(),
+      this.#values.slice(),
+      this.#pos.slice(),
+    );
   }
 
   #insert(at: number, info: HeaderInfo, value: string): void {
-    if (at === this.#infos.length) {
-      this.#infos.push(info);
-      this.#values.push(value);
-      this.#rs.push(-1);
-      this.#re.push(-1);
-      return;
-    }
-    this.#infos.splice(at, 0, info);
-    this.#values.splice(at, 0, value);
-    this.#rs.splice(at, 0, -1);
-    this.#re.splice(at, 0, -1);
+    // the parser leaves #values short (filled on read): align it first
+    if (this.#values.length < this.#infos.length) this.#values.length = this.#infos.length;
+    insertAt(this.#infos, at, info);
+    insertAt(this.#values, at, value);
+    const pos = this.#pos;
+    pos.push(-1, -1, -1);
+    for (let k = pos.length - 1; k >= at * 3 + 3; k--) pos[k] = pos[k - 3] as number;
+    pos[at * 3] = -1;
+    pos[at * 3 + 1] = -1;
+    pos[at * 3 + 2] = -1;
   }
 
   #splice(i: number): void {
-    this.#infos.splice(i, 1);
-    this.#values.splice(i, 1);
-    this.#rs.splice(i, 1);
-    this.#re.splice(i, 1);
+    if (this.#values.length < this.#infos.length) this.#values.length = this.#infos.length;
+    removeAt(this.#infos, i);
+    removeAt(this.#values, i);
+    const pos = this.#pos;
+    for (let k = i * 3; k < pos.length - 3; k++) pos[k] = pos[k + 3] as number;
+    pos.length -= 3;
   }
 
   #removeAll(key: string): boolean {
@@ -242,18 +298,18 @@ export class SipHeaders {
     const n = this.#infos.length;
     const src = this.#src;
     for (let i = 0; i < n; i++) {
-      let rs = this.#rs[i] as number;
+      let rs = this.#pos[i * 3] as number;
       const info = this.#infos[i] as HeaderInfo;
       if (info.key === 'content-length') {
         sawLength = true;
         if (this.valueAt(i) !== String(bodyLength)) rs = -1;
       }
       if (rs >= 0) {
-        if (rs === runEnd + 2 && runStart >= 0) runEnd = this.#re[i] as number;
+        if (rs === runEnd + 2 && runStart >= 0) runEnd = this.#pos[i * 3 + 2] as number;
         else {
           if (runStart >= 0) out += src.slice(runStart, runEnd + 2);
           runStart = rs;
-          runEnd = this.#re[i] as number;
+          runEnd = this.#pos[i * 3 + 2] as number;
         }
         continue;
       }
@@ -261,10 +317,10 @@ export class SipHeaders {
         out += src.slice(runStart, runEnd + 2);
         runStart = -1;
       }
-      const value = info.key === 'content-length' ? String(bodyLength) : this.valueAt(i);
-      const line = info.name + ': ' + value + '\r\n';
+      let value = info.key === 'content-length' ? String(bodyLength) : this.valueAt(i);
       // user-supplied text is UTF-8 on the wire
-      out += NON_ASCII.test(line) ? Buffer.from(line, 'utf8').toString('latin1') : line;
+      if (NON_ASCII.test(value)) value = Buffer.from(value, 'utf8').toString('latin1');
+      out += info.name + ': ' + value + '\r\n';
     }
     if (runStart >= 0) out += src.slice(runStart, runEnd + 2);
     if (!sawLength) out += 'Content-Length: ' + bodyLength + '\r\n';

@@ -3,7 +3,14 @@
 import { SipHeaders } from './sip-headers.js';
 import { valueEnd, parseDecimal, isToken } from './header-values.js';
 import { parseVia, type Via } from './via.js';
-import { parseNameAddr, parseContact, createNameAddr, type NameAddr, type Contact } from './name-addr.js';
+import {
+  parseNameAddr,
+  parseContact,
+  createNameAddr,
+  tagOf,
+  type NameAddr,
+  type Contact,
+} from './name-addr.js';
 import { parseUri, type Uri } from './sip-uri.js';
 
 export interface CSeq {
@@ -21,10 +28,30 @@ interface Cache {
   callId?: string;
   from?: NameAddr;
   to?: NameAddr;
+  fromTag?: string | null;
+  toTag?: string | null;
   maxForwards?: number | null;
   contacts?: readonly Contact[];
   routes?: readonly NameAddr[];
   recordRoutes?: readonly NameAddr[];
+}
+
+/** The received bytes of a parsed message and the state they correspond to. */
+interface Wire {
+  buf: Buffer;
+  from: number;
+  end: number;
+  headers: SipHeaders;
+  version: number;
+  body: Buffer;
+  /** Start-line parts at parse time: method and URI, or status and reason. */
+  k1: string | number;
+  k2: string;
+}
+
+/** Node's Buffer#latin1Write (undocumented, stable): skips write()'s encoding dispatch. */
+interface Latin1Writer {
+  latin1Write(s: string, offset: number): number;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -49,8 +76,8 @@ export function parseCSeq(v: string): CSeq | undefined {
   if (i === ms) return undefined;
   let me = n;
   while (me > i && v.charCodeAt(me - 1) <= 32) me--;
-  if (me === i || !isToken(v.slice(i, me))) return undefined;
-  return { seq, method: v.slice(i, me) };
+  const method = v.slice(i, me);
+  return me > i && isToken(method) ? { seq, method } : undefined;
 }
 
 function nameAddrList(values: readonly string[]): NameAddr[] {
@@ -66,6 +93,7 @@ export abstract class SipMessageBase {
   headers: SipHeaders;
   body: Buffer;
   #c: Cache;
+  #wire: Wire | undefined;
 
   constructor(headers?: SipHeaders, body?: Buffer) {
     this.headers = headers ?? new SipHeaders();
@@ -76,6 +104,9 @@ export abstract class SipMessageBase {
   abstract readonly kind: 'request' | 'response';
   /** The start line without CRLF. */
   abstract startLine(): string;
+  /** Method or status, and URI or reason: what the start line is made of. */
+  protected abstract startPart1(): string | number;
+  protected abstract startPart2(): string;
   abstract clone(): SipRequest | SipResponse;
 
   /** The cache, reset when the headers changed. */
@@ -86,7 +117,12 @@ export abstract class SipMessageBase {
   }
 
   /** @internal Seeds the cache with values the parser already computed. */
-  seedCache(topVia: Via, cseq: CSeq | undefined, callId: string | undefined, maxForwards: number | null | undefined): void {
+  seedCache(
+    topVia: Via,
+    cseq: CSeq | undefined,
+    callId: string | undefined,
+    maxForwards: number | null | undefined,
+  ): void {
     const c = this.cache();
     c.topVia = topVia;
     if (cseq !== undefined) c.cseq = cseq;
@@ -158,11 +194,15 @@ export abstract class SipMessageBase {
   }
 
   get fromTag(): string | undefined {
-    return this.from.params.get('tag') ?? undefined;
+    const c = this.cache();
+    if (c.from !== undefined) return c.from.params.get('tag') ?? undefined;
+    return (c.fromTag ??= tagOf(this.headers.get('From') ?? '') ?? null) ?? undefined;
   }
 
   get toTag(): string | undefined {
-    return this.to.params.get('tag') ?? undefined;
+    const c = this.cache();
+    if (c.to !== undefined) return c.to.params.get('tag') ?? undefined;
+    return (c.toTag ??= tagOf(this.headers.get('To') ?? '') ?? null) ?? undefined;
   }
 
   /** undefined when absent or malformed. */
@@ -206,14 +246,41 @@ export abstract class SipMessageBase {
   /** Serialises the message; Content-Length is set to the body length. */
   toBuffer(): Buffer {
     const body = this.body;
-    if (this.headers.get('Content-Length')?.trim() !== String(body.length)) {
-      this.headers.set('Content-Length', String(body.length));
+    const w = this.#wire;
+    if (
+      w !== undefined &&
+      w.headers === this.headers &&
+      w.version === this.headers.version &&
+      w.body === body &&
+      w.k1 === this.startPart1() &&
+      w.k2 === this.startPart2()
+    ) {
+      // unchanged since parsing: the received bytes are the serialisation
+      const out = Buffer.allocUnsafe(w.end - w.from);
+      w.buf.copy(out, 0, w.from, w.end);
+      return out;
     }
+    const len = String(body.length);
+    if (this.headers.get('Content-Length') !== len) this.headers.set('Content-Length', len);
     const head = this.startLine() + '\r\n' + this.headers.serialize(body.length) + '\r\n';
     const out = Buffer.allocUnsafe(head.length + body.length);
-    out.write(head, 0, 'latin1');
+    (out as unknown as Latin1Writer).latin1Write(head, 0);
     if (body.length > 0) body.copy(out, head.length);
     return out;
+  }
+
+  /** @internal Remembers the received bytes [from, end) for verbatim re-serialisation. */
+  setWire(buf: Buffer, from: number, end: number): void {
+    this.#wire = {
+      buf,
+      from,
+      end,
+      headers: this.headers,
+      version: this.headers.version,
+      body: this.body,
+      k1: this.startPart1(),
+      k2: this.startPart2(),
+    };
   }
 
   /** The message as text (body decoded as UTF-8); for logs and tests. */
@@ -257,6 +324,14 @@ export class SipRequest extends SipMessageBase {
     return this.method + ' ' + this.#uri + ' SIP/2.0';
   }
 
+  protected startPart1(): string {
+    return this.method;
+  }
+
+  protected startPart2(): string {
+    return this.#uri;
+  }
+
   clone(): SipRequest {
     return new SipRequest(this.method, this.#uri, this.headers.clone(), this.body);
   }
@@ -275,6 +350,14 @@ export class SipResponse extends SipMessageBase {
 
   startLine(): string {
     return 'SIP/2.0 ' + this.status + ' ' + this.reason;
+  }
+
+  protected startPart1(): number {
+    return this.status;
+  }
+
+  protected startPart2(): string {
+    return this.reason;
   }
 
   clone(): SipResponse {

@@ -100,13 +100,14 @@ function parseSip(s: string, p: number, scheme: 'sip' | 'sips'): ParseUriResult 
   if (s.charCodeAt(p) === 91 /* [ */) {
     // RFC 5118 / RFC 3261 §25.1 IPv6reference = "[" IPv6address "]"
     const close = s.indexOf(']', p);
-    if (close < 0 || !allIn(IPV6, s, p + 1, close) || !isIPv6(s.slice(p + 1, close))) return bad('bad IPv6 reference');
+    if (close < 0 || !allIn(IPV6, s, p + 1, close) || !isIPv6(s.slice(p + 1, close)))
+      return bad('bad IPv6 reference');
     i = close + 1;
   } else {
     while (i < n && isIn(HOST, s.charCodeAt(i))) i++;
     if (i === p) return bad('missing host');
   }
-  uri.host = s.slice(p, i).toLowerCase();
+  uri.host = lowerSlice(s, p, i);
   if (i < n && s.charCodeAt(i) === 58 /* : */) {
     const ps = ++i;
     while (i < n && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
@@ -138,6 +139,15 @@ function parseSip(s: string, p: number, scheme: 'sip' | 'sips'): ParseUriResult 
   }
   if (i !== n) return bad(`unexpected character "${s.charAt(i)}" in URI`);
   return { ok: true, uri };
+}
+
+/** `s.slice(start, end)` lower-cased, allocating once. */
+function lowerSlice(s: string, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.slice(start, end).toLowerCase();
+  }
+  return s.slice(start, end);
 }
 
 function isIn(t: Uint8Array, c: number): boolean {
@@ -217,7 +227,11 @@ function normalizeEscapes(s: string): string {
 /** Parameters keyed and valued in comparable form (escapes normalised, lower-case). */
 function comparable(params: ReadonlyMap<string, string | null>): Map<string, string | null> {
   const out = new Map<string, string | null>();
-  for (const [k, v] of params) out.set(normalizeEscapes(k).toLowerCase(), v === null ? null : normalizeEscapes(v).toLowerCase());
+  for (const [k, v] of params)
+    out.set(
+      normalizeEscapes(k).toLowerCase(),
+      v === null ? null : normalizeEscapes(v).toLowerCase(),
+    );
   return out;
 }
 
@@ -228,7 +242,8 @@ function sipEquals(a: SipUri, b: SipUri): boolean {
   if (a.scheme !== b.scheme) return false;
   // RFC 3261 §19.1.4: userinfo is compared case-sensitively, escapes of unreserved chars decoded
   if ((a.user === undefined) !== (b.user === undefined)) return false;
-  if (a.user !== undefined && normalizeEscapes(a.user) !== normalizeEscapes(b.user ?? '')) return false;
+  if (a.user !== undefined && normalizeEscapes(a.user) !== normalizeEscapes(b.user ?? ''))
+    return false;
   if (normalizeEscapes(a.password ?? '') !== normalizeEscapes(b.password ?? '')) return false;
   if (a.host !== b.host || a.port !== b.port) return false;
   const ap = comparable(a.params);

@@ -40,6 +40,8 @@ function findProblem(msg: SipMessage): string | undefined {
     const bad = checkUri(msg.uri, 'Request-URI');
     if (bad !== undefined) return bad;
   }
+  // RFC 3261 §25.1 callid = word [ "@" word ]
+  if (!/^[^\s,@]+(@[^\s,@]+)?$/.test(msg.headers.get('Call-ID') ?? '')) return 'bad Call-ID header';
   for (const v of msg.headers.values('Via')) {
     const r = parseVia(v);
     if (!r.ok) return `bad Via header: ${r.reason}`;
@@ -55,7 +57,11 @@ function findProblem(msg: SipMessage): string | undefined {
   const contacts = msg.headers.values('Contact');
   // RFC 3261 §10.3: "*" only alone
   if (contacts.length > 1 && contacts.includes('*')) return 'Contact "*" mixed with other values';
-  for (const [name, angle] of [['Contact', false], ['Route', true], ['Record-Route', true]] as const) {
+  for (const [name, angle] of [
+    ['Contact', false],
+    ['Route', true],
+    ['Record-Route', true],
+  ] as const) {
     const bad = checkNameAddrs(msg, name, angle);
     if (bad !== undefined) return bad;
   }
@@ -66,6 +72,10 @@ function findProblem(msg: SipMessage): string | undefined {
     }
   }
   const ct = msg.headers.get('Content-Type');
-  if (ct !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*\/\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+/.test(ct)) return 'bad Content-Type header';
+  if (
+    ct !== undefined &&
+    !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*\/\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+/.test(ct)
+  )
+    return 'bad Content-Type header';
   return undefined;
 }

@@ -1,6 +1,17 @@
 // Via header values (RFC 3261 §20.42, §18.2.1; RFC 3581 rport; RFC 5118 IPv6).
 
-import { PVALUE, TOKEN, formatParams, quotedEnd } from './header-values.js';
+import { formatParams, quotedEnd } from './header-values.js';
+
+function table(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
+  return t;
+}
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** RFC 3261 §25.1 token (module-local copy: imported bindings are slower in hot loops). */
+const TOKEN = table(ALNUM + "-.!%*_+`'~");
+/** gen-value characters: token / host (IPv6 brackets and colons). */
+const PVALUE = table(ALNUM + "-.!%*_+`'~:[]");
 
 export interface Via {
   /** "SIP/2.0" */
@@ -26,13 +37,13 @@ function isWs(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 10;
 }
 
-function skipWs(s: string, i: number): number {
-  while (i < s.length && isWs(s.charCodeAt(i))) i++;
+function skipWs(s: string, i: number, end: number): number {
+  while (i < end && isWs(s.charCodeAt(i))) i++;
   return i;
 }
 
-function tokenEnd(s: string, i: number): number {
-  while (i < s.length) {
+function tokenEnd(s: string, i: number, end: number): number {
+  while (i < end) {
     const c = s.charCodeAt(i);
     if (c >= 128 || TOKEN[c] !== 1) break;
     i++;
@@ -46,11 +57,19 @@ function transportName(t: string): string {
 }
 
 /** Parses the sent-protocol "SIP / 2.0 / UDP" (LWS allowed around "/"); -1 on error. */
-function parseProtocol(s: string, i: number, out: [string, string]): number {
+function parseProtocol(s: string, i: number, end: number, out: [string, string]): number {
   // fast path: exactly "SIP/2.0/"
-  if (s.charCodeAt(i) === 83 && s.charCodeAt(i + 1) === 73 && s.charCodeAt(i + 2) === 80 && s.charCodeAt(i + 3) === 47 &&
-      s.charCodeAt(i + 4) === 50 && s.charCodeAt(i + 5) === 46 && s.charCodeAt(i + 6) === 48 && s.charCodeAt(i + 7) === 47) {
-    const e = tokenEnd(s, i + 8);
+  if (
+    s.charCodeAt(i) === 83 &&
+    s.charCodeAt(i + 1) === 73 &&
+    s.charCodeAt(i + 2) === 80 &&
+    s.charCodeAt(i + 3) === 47 &&
+    s.charCodeAt(i + 4) === 50 &&
+    s.charCodeAt(i + 5) === 46 &&
+    s.charCodeAt(i + 6) === 48 &&
+    s.charCodeAt(i + 7) === 47
+  ) {
+    const e = tokenEnd(s, i + 8, end);
     if (e === i + 8) return -1;
     out[0] = 'SIP/2.0';
     out[1] = transportName(s.slice(i + 8, e));
@@ -58,12 +77,12 @@ function parseProtocol(s: string, i: number, out: [string, string]): number {
   }
   const parts: string[] = [];
   for (let k = 0; k < 3; k++) {
-    i = skipWs(s, i);
+    i = skipWs(s, i, end);
     if (k > 0) {
-      if (s.charCodeAt(i) !== 47 /* / */) return -1;
-      i = skipWs(s, i + 1);
+      if (i >= end || s.charCodeAt(i) !== 47 /* / */) return -1;
+      i = skipWs(s, i + 1, end);
     }
-    const e = tokenEnd(s, i);
+    const e = tokenEnd(s, i, end);
     if (e === i) return -1;
     parts.push(s.slice(i, e));
     i = e;
@@ -73,25 +92,33 @@ function parseProtocol(s: string, i: number, out: [string, string]): number {
   return i;
 }
 
+/** Scratch output of parseProtocol (single-threaded, read immediately). */
+const PROTO: [string, string] = ['', ''];
+
 /** Parses one via-parm (a single Via value, not a comma-separated list). Never throws. */
 export function parseVia(s: string): ParseViaResult {
-  const n = s.length;
-  const proto: [string, string] = ['', ''];
-  let i = parseProtocol(s, skipWs(s, 0), proto);
+  return parseViaAt(s, 0, s.length);
+}
+
+/** @internal parseVia on s[start, end) without slicing (LWS may include folded CRLFs). */
+export function parseViaAt(s: string, start: number, n: number): ParseViaResult {
+  const proto = PROTO;
+  let i = parseProtocol(s, skipWs(s, start, n), n, proto);
   if (i < 0) return bad('bad Via sent-protocol');
-  const hs = skipWs(s, i);
+  const hs = skipWs(s, i, n);
   if (hs === i) return bad('missing LWS before Via sent-by');
   i = hs;
   let upper = false;
   if (s.charCodeAt(i) === 91 /* [ */) {
     const close = s.indexOf(']', i);
-    if (close < 0) return bad('bad IPv6 reference in Via');
+    if (close < 0 || close >= n) return bad('bad IPv6 reference in Via');
     i = close + 1;
     upper = true;
   } else {
     for (; i < n; i++) {
       const c = s.charCodeAt(i);
-      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95) continue;
+      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95)
+        continue;
       if (c >= 65 && c <= 90) upper = true;
       else break;
     }
@@ -99,9 +126,9 @@ export function parseVia(s: string): ParseViaResult {
   if (i === hs) return bad('missing Via sent-by host');
   const host = upper ? s.slice(hs, i).toLowerCase() : s.slice(hs, i);
   let port: number | undefined;
-  let j = skipWs(s, i);
-  if (s.charCodeAt(j) === 58 /* : */) {
-    j = skipWs(s, j + 1);
+  let j = skipWs(s, i, n);
+  if (j < n && s.charCodeAt(j) === 58 /* : */) {
+    j = skipWs(s, j + 1, n);
     const ps = j;
     let p = 0;
     for (; j < n; j++) {
@@ -113,20 +140,54 @@ export function parseVia(s: string): ParseViaResult {
     port = p;
     i = j;
   }
-  const v: Via = { protocol: proto[0], transport: proto[1], host, port, params: new Map(), branch: undefined, received: undefined, rport: undefined };
-  const err = parseViaParams(s, i, v);
+  const v: Via = {
+    protocol: proto[0],
+    transport: proto[1],
+    host,
+    port,
+    params: new Map(),
+    branch: undefined,
+    received: undefined,
+    rport: undefined,
+  };
+  const err = parseViaParams(s, i, n, v);
   return err === null ? { ok: true, value: v } : bad(err);
 }
 
+/** Interned names of the common via-params (no allocation); other names sliced. */
+function knownParam(s: string, start: number, end: number): string {
+  const len = end - start;
+  const c = s.charCodeAt(start);
+  if (
+    len === 6 &&
+    c === 98 &&
+    s.charCodeAt(start + 5) === 104 &&
+    s.charCodeAt(start + 1) === 114 &&
+    s.charCodeAt(start + 2) === 97 &&
+    s.charCodeAt(start + 3) === 110 &&
+    s.charCodeAt(start + 4) === 99
+  )
+    return 'branch';
+  if (
+    len === 5 &&
+    c === 114 &&
+    s.charCodeAt(start + 1) === 112 &&
+    s.charCodeAt(start + 2) === 111 &&
+    s.charCodeAt(start + 3) === 114 &&
+    s.charCodeAt(start + 4) === 116
+  )
+    return 'rport';
+  return s.slice(start, end);
+}
+
 /** `*( SEMI via-params )`, filling v.params and the branch/received/rport fields. */
-function parseViaParams(s: string, i: number, v: Via): string | null {
-  const n = s.length;
+function parseViaParams(s: string, i: number, n: number, v: Via): string | null {
   const params = v.params;
   for (;;) {
-    i = skipWs(s, i);
+    i = skipWs(s, i, n);
     if (i >= n) return null;
     if (s.charCodeAt(i) !== 59 /* ; */) return 'expected ";" before Via parameter';
-    i = skipWs(s, i + 1);
+    i = skipWs(s, i + 1, n);
     const ns = i;
     let upper = false;
     for (; i < n; i++) {
@@ -135,15 +196,15 @@ function parseViaParams(s: string, i: number, v: Via): string | null {
       if (c >= 65 && c <= 90) upper = true;
     }
     if (i === ns) return 'empty Via parameter name';
-    const name = upper ? s.slice(ns, i).toLowerCase() : s.slice(ns, i);
-    i = skipWs(s, i);
+    const name = upper ? s.slice(ns, i).toLowerCase() : knownParam(s, ns, i);
+    i = skipWs(s, i, n);
     let value: string | null = null;
     if (i < n && s.charCodeAt(i) === 61 /* = */) {
-      i = skipWs(s, i + 1);
+      i = skipWs(s, i + 1, n);
       const vs = i;
-      if (s.charCodeAt(i) === 34 /* " */) {
+      if (i < n && s.charCodeAt(i) === 34 /* " */) {
         const e = quotedEnd(s, i);
-        if (e < 0) return 'unterminated quoted string in Via parameter';
+        if (e < 0 || e > n) return 'unterminated quoted string in Via parameter';
         i = e;
       } else {
         for (; i < n; i++) {

@@ -36,25 +36,28 @@ const reparse = (m: SipRequest | SipResponse) => {
   return r.message;
 };
 
-t.test('createResponse copies Via (all, in order), From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2)', (t) => {
-  const res = createResponse(req(), 486);
-  t.equal(res.status, 486);
-  t.equal(res.reason, 'Busy Here');
-  t.same(res.headers.getAll('Via'), [
-    'SIP/2.0/UDP proxy.atlanta.com;branch=z9hG4bKp1, SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKa1',
-    'SIP/2.0/TCP 10.0.0.1;branch=z9hG4bKz',
-  ]);
-  t.equal(res.headers.get('From'), 'Alice <sip:alice@atlanta.com>;tag=1928301774');
-  t.equal(res.callId, 'a84b4c76e66710');
-  t.same(res.cseq, { seq: 314159, method: 'INVITE' });
-  t.ok(res.toTag !== undefined && res.toTag.length >= 8, 'a To tag is added');
-  t.notOk(res.headers.has('Record-Route'));
-  t.notOk(res.headers.has('Timestamp'));
-  t.notOk(res.headers.has('Contact'));
-  const again = reparse(res);
-  t.equal(again.kind === 'response' && again.status, 486, 'serialises and parses back');
-  t.end();
-});
+t.test(
+  'createResponse copies Via (all, in order), From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2)',
+  (t) => {
+    const res = createResponse(req(), 486);
+    t.equal(res.status, 486);
+    t.equal(res.reason, 'Busy Here');
+    t.same(res.headers.getAll('Via'), [
+      'SIP/2.0/UDP proxy.atlanta.com;branch=z9hG4bKp1, SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKa1',
+      'SIP/2.0/TCP 10.0.0.1;branch=z9hG4bKz',
+    ]);
+    t.equal(res.headers.get('From'), 'Alice <sip:alice@atlanta.com>;tag=1928301774');
+    t.equal(res.callId, 'a84b4c76e66710');
+    t.same(res.cseq, { seq: 314159, method: 'INVITE' });
+    t.ok(res.toTag !== undefined && res.toTag.length >= 8, 'a To tag is added');
+    t.notOk(res.headers.has('Record-Route'));
+    t.notOk(res.headers.has('Timestamp'));
+    t.notOk(res.headers.has('Contact'));
+    const again = reparse(res);
+    t.equal(again.kind === 'response' && again.status, 486, 'serialises and parses back');
+    t.end();
+  },
+);
 
 t.test('createResponse: 100 Trying gets no To tag but copies Timestamp (§8.2.6.1)', (t) => {
   const res = createResponse(req(), 100);
@@ -64,13 +67,16 @@ t.test('createResponse: 100 Trying gets no To tag but copies Timestamp (§8.2.6.
   t.end();
 });
 
-t.test('createResponse: an existing To tag is kept; a given toTag is used when there is none', (t) => {
-  const r = req();
-  t.equal(createResponse(r, 180, undefined, { toTag: 'abc' }).toTag, 'abc');
-  r.headers.set('To', 'Bob <sip:bob@biloxi.com>;tag=existing');
-  t.equal(createResponse(r, 200, undefined, { toTag: 'abc' }).toTag, 'existing');
-  t.end();
-});
+t.test(
+  'createResponse: an existing To tag is kept; a given toTag is used when there is none',
+  (t) => {
+    const r = req();
+    t.equal(createResponse(r, 180, undefined, { toTag: 'abc' }).toTag, 'abc');
+    r.headers.set('To', 'Bob <sip:bob@biloxi.com>;tag=existing');
+    t.equal(createResponse(r, 200, undefined, { toTag: 'abc' }).toTag, 'existing');
+    t.end();
+  },
+);
 
 t.test('createResponse: options add Record-Route, headers, body and Content-Type', (t) => {
   const res = createResponse(req(), 200, 'Fine', {
@@ -91,10 +97,17 @@ t.test('createResponse: options add Record-Route, headers, body and Content-Type
 
 t.test('createRequest builds the mandatory headers of §8.1.1 with a placeholder Via', (t) => {
   const r = createRequest({
-    method: 'INVITE', uri: 'sip:bob@biloxi.com', callId: generateCallId(), cseq: 1,
+    method: 'INVITE',
+    uri: 'sip:bob@biloxi.com',
+    callId: generateCallId(),
+    cseq: 1,
     from: createNameAddr('sip:alice@atlanta.com', [['tag', generateTag()]], 'Alice'),
-    to: 'Bob <sip:bob@biloxi.com>', contact: '<sip:alice@192.0.2.1>', route: ['<sip:p1;lr>'],
-    headers: { Allow: 'INVITE, ACK, BYE' }, body: 'v=0\r\n', contentType: 'application/sdp',
+    to: 'Bob <sip:bob@biloxi.com>',
+    contact: '<sip:alice@192.0.2.1>',
+    route: ['<sip:p1;lr>'],
+    headers: { Allow: 'INVITE, ACK, BYE' },
+    body: 'v=0\r\n',
+    contentType: 'application/sdp',
   });
   const m = reparse(r);
   t.equal(m.maxForwards, 70);
@@ -104,28 +117,38 @@ t.test('createRequest builds the mandatory headers of §8.1.1 with a placeholder
   t.same(m.cseq, { seq: 1, method: 'INVITE' });
   t.equal(m.from.displayName, 'Alice');
   t.ok(m.fromTag);
-  t.same(m.routes.map((x) => x.uri), ['sip:p1;lr']);
+  t.same(
+    m.routes.map((x) => x.uri),
+    ['sip:p1;lr'],
+  );
   t.equal(m.headers.get('Content-Type'), 'application/sdp');
   t.equal(m.body.toString(), 'v=0\r\n');
   t.end();
 });
 
-t.test('createAck for a non-2xx: URI, Call-ID, From, top Via, Route of the INVITE; To from the response (§17.1.1.3)', (t) => {
-  const invite = req();
-  const res = createResponse(invite, 486, undefined, { toTag: 'callee' });
-  const ack = createAck(invite, res);
-  t.equal(ack.method, 'ACK');
-  t.equal(ack.uri, 'sip:bob@biloxi.com');
-  t.same(ack.headers.getAll('Via'), ['SIP/2.0/UDP proxy.atlanta.com;branch=z9hG4bKp1'], 'exactly the top Via');
-  t.equal(ack.toTag, 'callee');
-  t.equal(ack.fromTag, '1928301774');
-  t.equal(ack.callId, 'a84b4c76e66710');
-  t.same(ack.cseq, { seq: 314159, method: 'ACK' });
-  t.same(ack.headers.getAll('Route'), ['<sip:p2.biloxi.com;lr>']);
-  t.equal(ack.body.length, 0);
-  t.ok(reparse(ack).kind === 'request');
-  t.end();
-});
+t.test(
+  'createAck for a non-2xx: URI, Call-ID, From, top Via, Route of the INVITE; To from the response (§17.1.1.3)',
+  (t) => {
+    const invite = req();
+    const res = createResponse(invite, 486, undefined, { toTag: 'callee' });
+    const ack = createAck(invite, res);
+    t.equal(ack.method, 'ACK');
+    t.equal(ack.uri, 'sip:bob@biloxi.com');
+    t.same(
+      ack.headers.getAll('Via'),
+      ['SIP/2.0/UDP proxy.atlanta.com;branch=z9hG4bKp1'],
+      'exactly the top Via',
+    );
+    t.equal(ack.toTag, 'callee');
+    t.equal(ack.fromTag, '1928301774');
+    t.equal(ack.callId, 'a84b4c76e66710');
+    t.same(ack.cseq, { seq: 314159, method: 'ACK' });
+    t.same(ack.headers.getAll('Route'), ['<sip:p2.biloxi.com;lr>']);
+    t.equal(ack.body.length, 0);
+    t.ok(reparse(ack).kind === 'request');
+    t.end();
+  },
+);
 
 t.test('createCancel: same URI, Call-ID, To, From, CSeq number and top Via (§9.1)', (t) => {
   const invite = req();
@@ -149,7 +172,8 @@ t.test('generateBranch/Tag/CallId are unique and well-formed', (t) => {
     const b = generateBranch();
     const tag = generateTag();
     const id = generateCallId();
-    if (/^z9hG4bK[0-9a-f]{20}$/.test(b) && /^[0-9a-f]{12}$/.test(tag) && /^[0-9a-f]{32}$/.test(id)) wellFormed++;
+    if (/^z9hG4bK[0-9a-f]{20}$/.test(b) && /^[0-9a-f]{12}$/.test(tag) && /^[0-9a-f]{32}$/.test(id))
+      wellFormed++;
     seen.add(b).add(tag).add(id);
   }
   t.equal(wellFormed, 2000);

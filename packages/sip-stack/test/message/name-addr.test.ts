@@ -1,5 +1,11 @@
 import t from 'tap';
-import { parseNameAddr, parseContact, formatNameAddr, nameAddrUri, createNameAddr } from '../../src/message/name-addr.js';
+import {
+  parseNameAddr,
+  parseContact,
+  formatNameAddr,
+  nameAddrUri,
+  createNameAddr,
+} from '../../src/message/name-addr.js';
 
 const na = (s: string, strict = false) => {
   const r = parseNameAddr(s, { strict });
@@ -12,7 +18,14 @@ t.test('name-addr: quoted display name with escapes, URI and header params', (t)
   t.equal(v.displayName, 'Alice "Al" Liddell');
   t.equal(v.uri, 'sip:alice@atlanta.com;transport=tcp', 'URI params stay inside the brackets');
   t.equal(v.tag, '1928301774');
-  t.same([...v.params], [['tag', '1928301774'], ['x', 'Y']], 'param names lower-cased, values kept');
+  t.same(
+    [...v.params],
+    [
+      ['tag', '1928301774'],
+      ['x', 'Y'],
+    ],
+    'param names lower-cased, values kept',
+  );
   t.end();
 });
 
@@ -33,19 +46,31 @@ t.test('addr-spec: parameters after the URI belong to the header (RFC 3261 §20.
 });
 
 t.test('name-addr: malformed values fail with a reason', (t) => {
-  for (const bad of ['', '"unterminated <sip:a@b>', '<sip:a@b', '<>', 'Bob sip:a@b', '<sip:a@b>;=x', '<sip:a@b>;tag=', '<sip:a@b> junk']) {
+  for (const bad of [
+    '',
+    '"unterminated <sip:a@b>',
+    '<sip:a@b',
+    '<>',
+    'Bob sip:a@b',
+    '<sip:a@b>;=x',
+    '<sip:a@b>;tag=',
+    '<sip:a@b> junk',
+  ]) {
     t.notOk(parseNameAddr(bad).ok, `rejects ${JSON.stringify(bad)}`);
   }
   t.end();
 });
 
-t.test('name-addr: liberal mode takes non-token display names and LWS in <>, strict mode rejects them (RFC 4475 §3.1.2.14/15)', (t) => {
-  t.equal(na('Bell, Alexander <sip:a.g.bell@example.com>;tag=43').displayName, 'Bell, Alexander');
-  t.equal(na('"Watson, Thomas" < sip:t.watson@example.org >').uri, 'sip:t.watson@example.org');
-  t.notOk(parseNameAddr('Bell, Alexander <sip:a@b>', { strict: true }).ok);
-  t.notOk(parseNameAddr('< sip:a@b >', { strict: true }).ok);
-  t.end();
-});
+t.test(
+  'name-addr: liberal mode takes non-token display names and LWS in <>, strict mode rejects them (RFC 4475 §3.1.2.14/15)',
+  (t) => {
+    t.equal(na('Bell, Alexander <sip:a.g.bell@example.com>;tag=43').displayName, 'Bell, Alexander');
+    t.equal(na('"Watson, Thomas" < sip:t.watson@example.org >').uri, 'sip:t.watson@example.org');
+    t.notOk(parseNameAddr('Bell, Alexander <sip:a@b>', { strict: true }).ok);
+    t.notOk(parseNameAddr('< sip:a@b >', { strict: true }).ok);
+    t.end();
+  },
+);
 
 t.test('Contact: star, expires and q (RFC 3261 §20.10)', (t) => {
   const star = parseContact(' * ');
@@ -55,7 +80,11 @@ t.test('Contact: star, expires and q (RFC 3261 §20.10)', (t) => {
   if (c.ok) {
     t.equal(c.value.expires, 3600);
     t.equal(c.value.q, 0.7);
-    t.equal(c.value.params.get('+sip.instance'), '"<urn:uuid:1>"', 'quoted values keep quotes and may hold <>');
+    t.equal(
+      c.value.params.get('+sip.instance'),
+      '"<urn:uuid:1>"',
+      'quoted values keep quotes and may hold <>',
+    );
     t.notOk(c.value.star);
   }
   t.notOk(parseContact('<sip:a@b>;expires=soon').ok);

@@ -49,7 +49,10 @@ t.test('toBuffer: an unchanged parsed message is written back byte for byte', (t
 });
 
 t.test('toBuffer: non-ASCII bytes in unchanged lines survive exactly', (t) => {
-  const raw = Buffer.from('OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "Jörg" <sip:a@b>;tag=1\r\nX-Bin: \xff\xfe\r\nTo: <sip:c@d>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n', 'utf8');
+  const raw = Buffer.from(
+    'OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "Jörg" <sip:a@b>;tag=1\r\nX-Bin: \xff\xfe\r\nTo: <sip:c@d>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+    'utf8',
+  );
   t.ok(parse(raw).toBuffer().equals(raw));
   t.end();
 });
@@ -59,9 +62,20 @@ t.test('toBuffer: after a proxy edit only the changed lines differ', (t) => {
   m.headers.prepend('Via', 'SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1');
   m.maxForwards = 67;
   const out = m.toBuffer().toString('latin1');
-  t.ok(out.includes('\r\nMax-Forwards: 67\r\nCall-ID: wsinv.ndaksdj@192.0.2.1\r\n'), 'Max-Forwards rewritten in place');
-  t.ok(out.includes('\r\nVia: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1\r\nVia  : SIP  /   2.0\r\n /UDP\r\n'), 'new Via before the old, old one verbatim');
-  t.ok(out.includes('NewFangledHeader:   newfangled value\r\n continued newfangled value\r\n'), 'folded unknown header verbatim');
+  t.ok(
+    out.includes('\r\nMax-Forwards: 67\r\nCall-ID: wsinv.ndaksdj@192.0.2.1\r\n'),
+    'Max-Forwards rewritten in place',
+  );
+  t.ok(
+    out.includes(
+      '\r\nVia: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1\r\nVia  : SIP  /   2.0\r\n /UDP\r\n',
+    ),
+    'new Via before the old, old one verbatim',
+  );
+  t.ok(
+    out.includes('NewFangledHeader:   newfangled value\r\n continued newfangled value\r\n'),
+    'folded unknown header verbatim',
+  );
   t.ok(out.endsWith('\r\n\r\nhello world\r\n'));
   const again = parse(out);
   t.equal(again.via.length, 4);
@@ -77,8 +91,13 @@ t.test('toBuffer: Content-Length follows the body', (t) => {
   t.ok(out.includes('\r\nContent-Length: 3\r\n'));
   t.ok(out.endsWith('\r\n\r\nabc'));
   t.equal(m.headers.get('Content-Length'), '3');
-  const noLen = parse('MESSAGE sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\n\r\nhi');
-  t.ok(noLen.toBuffer().toString().endsWith('CSeq: 1 MESSAGE\r\nContent-Length: 2\r\n\r\nhi'), 'added when missing');
+  const noLen = parse(
+    'MESSAGE sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\n\r\nhi',
+  );
+  t.ok(
+    noLen.toBuffer().toString().endsWith('CSeq: 1 MESSAGE\r\nContent-Length: 2\r\n\r\nhi'),
+    'added when missing',
+  );
   t.end();
 });
 
@@ -110,7 +129,10 @@ t.test('accessors follow header changes; callId and uri setters', (t) => {
   if (m.kind !== 'request') throw new Error('request expected');
   t.equal(m.routes.length, 0);
   m.headers.append('Route', '<sip:r1;lr>');
-  t.same(m.routes.map((r) => r.uri), ['sip:r1;lr']);
+  t.same(
+    m.routes.map((r) => r.uri),
+    ['sip:r1;lr'],
+  );
   m.callId = 'new-id';
   t.equal(m.callId, 'new-id');
   m.uri = 'sip:other@example.net:5070';

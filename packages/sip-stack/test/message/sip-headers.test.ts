@@ -4,14 +4,22 @@ import { canonicalHeaderName } from '../../src/message/header-names.js';
 import { splitValues } from '../../src/message/header-values.js';
 
 t.test('SipHeaders: get is case-insensitive and accepts compact forms (RFC 3261 §7.3.3)', (t) => {
-  const h = new SipHeaders([['v', 'SIP/2.0/UDP a'], ['CALL-ID', 'x@y'], ['m', '<sip:c@d>']]);
+  const h = new SipHeaders([
+    ['v', 'SIP/2.0/UDP a'],
+    ['CALL-ID', 'x@y'],
+    ['m', '<sip:c@d>'],
+  ]);
   t.equal(h.get('Via'), 'SIP/2.0/UDP a');
   t.equal(h.get('via'), 'SIP/2.0/UDP a');
   t.equal(h.get('Call-Id'), 'x@y');
   t.equal(h.get('i'), 'x@y');
   t.equal(h.get('Contact'), '<sip:c@d>');
   t.equal(h.get('X-Missing'), undefined);
-  t.same([...h.entries()].map(([n]) => n), ['Via', 'Call-ID', 'Contact'], 'entries use canonical names');
+  t.same(
+    [...h.entries()].map(([n]) => n),
+    ['Via', 'Call-ID', 'Contact'],
+    'entries use canonical names',
+  );
   t.end();
 });
 
@@ -45,26 +53,47 @@ t.test('SipHeaders: splitValues handles escaped quotes inside quoted strings', (
 });
 
 t.test('SipHeaders: set replaces all lines of a name in place of the first', (t) => {
-  const h = new SipHeaders([['X-A', '1'], ['Route', '<sip:r1>'], ['X-B', '2'], ['Route', '<sip:r2>']]);
+  const h = new SipHeaders([
+    ['X-A', '1'],
+    ['Route', '<sip:r1>'],
+    ['X-B', '2'],
+    ['Route', '<sip:r2>'],
+  ]);
   h.set('route', ['<sip:x>', '<sip:y>']);
-  t.same([...h], [['X-A', '1'], ['Route', '<sip:x>'], ['Route', '<sip:y>'], ['X-B', '2']]);
+  t.same(
+    [...h],
+    [
+      ['X-A', '1'],
+      ['Route', '<sip:x>'],
+      ['Route', '<sip:y>'],
+      ['X-B', '2'],
+    ],
+  );
   h.set('X-C', '3');
   t.same([...h].at(-1), ['X-C', '3'], 'a new name goes to the end');
   t.end();
 });
 
 t.test('SipHeaders: prepend inserts before the first line of that name, or at the top', (t) => {
-  const h = new SipHeaders([['Max-Forwards', '70'], ['Via', 'SIP/2.0/UDP b']]);
+  const h = new SipHeaders([
+    ['Max-Forwards', '70'],
+    ['Via', 'SIP/2.0/UDP b'],
+  ]);
   h.prepend('Via', 'SIP/2.0/UDP a');
   h.prepend('Record-Route', '<sip:p;lr>');
-  t.same([...h].map(([n, v]) => `${n}: ${v}`), [
-    'Record-Route: <sip:p;lr>', 'Max-Forwards: 70', 'Via: SIP/2.0/UDP a', 'Via: SIP/2.0/UDP b',
-  ]);
+  t.same(
+    [...h].map(([n, v]) => `${n}: ${v}`),
+    ['Record-Route: <sip:p;lr>', 'Max-Forwards: 70', 'Via: SIP/2.0/UDP a', 'Via: SIP/2.0/UDP b'],
+  );
   t.end();
 });
 
 t.test('SipHeaders: delete removes every line; has reflects it', (t) => {
-  const h = new SipHeaders([['Route', '<sip:a>'], ['Route', '<sip:b>'], ['To', '<sip:t>']]);
+  const h = new SipHeaders([
+    ['Route', '<sip:a>'],
+    ['Route', '<sip:b>'],
+    ['To', '<sip:t>'],
+  ]);
   t.ok(h.has('route'));
   h.delete('Route');
   t.notOk(h.has('Route'));
@@ -72,16 +101,22 @@ t.test('SipHeaders: delete removes every line; has reflects it', (t) => {
   t.end();
 });
 
-t.test('SipHeaders: shiftValue takes the first value of a comma-joined line, then the next line', (t) => {
-  const h = new SipHeaders([['Route', '<sip:a;lr>, <sip:b;lr>'], ['Route', '<sip:c;lr>']]);
-  t.equal(h.shiftValue('Route'), '<sip:a;lr>');
-  t.same(h.getAll('Route'), ['<sip:b;lr>', '<sip:c;lr>']);
-  t.equal(h.shiftValue('Route'), '<sip:b;lr>');
-  t.equal(h.shiftValue('Route'), '<sip:c;lr>');
-  t.equal(h.shiftValue('Route'), undefined);
-  t.notOk(h.has('Route'));
-  t.end();
-});
+t.test(
+  'SipHeaders: shiftValue takes the first value of a comma-joined line, then the next line',
+  (t) => {
+    const h = new SipHeaders([
+      ['Route', '<sip:a;lr>, <sip:b;lr>'],
+      ['Route', '<sip:c;lr>'],
+    ]);
+    t.equal(h.shiftValue('Route'), '<sip:a;lr>');
+    t.same(h.getAll('Route'), ['<sip:b;lr>', '<sip:c;lr>']);
+    t.equal(h.shiftValue('Route'), '<sip:b;lr>');
+    t.equal(h.shiftValue('Route'), '<sip:c;lr>');
+    t.equal(h.shiftValue('Route'), undefined);
+    t.notOk(h.has('Route'));
+    t.end();
+  },
+);
 
 t.test('SipHeaders: version increments on every change and clone is independent', (t) => {
   const h = new SipHeaders({ To: '<sip:a>' });

@@ -1,5 +1,12 @@
 import t from 'tap';
-import { parseUri, formatUri, uriEquals, type Uri, type SipUri, type TelUri } from '../../src/message/sip-uri.js';
+import {
+  parseUri,
+  formatUri,
+  uriEquals,
+  type Uri,
+  type SipUri,
+  type TelUri,
+} from '../../src/message/sip-uri.js';
 
 const u = (s: string): Uri => {
   const r = parseUri(s);
@@ -9,14 +16,29 @@ const u = (s: string): Uri => {
 const sipu = (s: string): SipUri => u(s) as SipUri;
 
 t.test('parseUri: SIP URI with user, password, host, port, params and headers', (t) => {
-  const x = sipu('sips:alice:secret@AtLanTa.com:5061;transport=tcp;lr;maddr=10.0.0.1?subject=hi%20there&priority=urgent');
+  const x = sipu(
+    'sips:alice:secret@AtLanTa.com:5061;transport=tcp;lr;maddr=10.0.0.1?subject=hi%20there&priority=urgent',
+  );
   t.equal(x.scheme, 'sips');
   t.equal(x.user, 'alice');
   t.equal(x.password, 'secret');
   t.equal(x.host, 'atlanta.com', 'host lower-cased');
   t.equal(x.port, 5061);
-  t.same([...x.params], [['transport', 'tcp'], ['lr', null], ['maddr', '10.0.0.1']]);
-  t.same([...x.headers], [['subject', 'hi%20there'], ['priority', 'urgent']]);
+  t.same(
+    [...x.params],
+    [
+      ['transport', 'tcp'],
+      ['lr', null],
+      ['maddr', '10.0.0.1'],
+    ],
+  );
+  t.same(
+    [...x.headers],
+    [
+      ['subject', 'hi%20there'],
+      ['priority', 'urgent'],
+    ],
+  );
   t.end();
 });
 
@@ -48,7 +70,21 @@ t.test('parseUri: tel and other schemes', (t) => {
 });
 
 t.test('parseUri: malformed URIs fail with a reason and never throw', (t) => {
-  for (const bad of ['', 'sip', ':x', 'sip:', 'sip:@host', 'sip:us er@host', 'sip:host:99999', 'sip:host:', 'sip:<host>', 'sip:host;=x', 'sip:host?x', 'tel:', 'mailto:a b']) {
+  for (const bad of [
+    '',
+    'sip',
+    ':x',
+    'sip:',
+    'sip:@host',
+    'sip:us er@host',
+    'sip:host:99999',
+    'sip:host:',
+    'sip:<host>',
+    'sip:host;=x',
+    'sip:host?x',
+    'tel:',
+    'mailto:a b',
+  ]) {
     const r = parseUri(bad);
     t.notOk(r.ok, `rejects ${JSON.stringify(bad)}`);
   }
@@ -56,7 +92,13 @@ t.test('parseUri: malformed URIs fail with a reason and never throw', (t) => {
 });
 
 t.test('formatUri: round-trips parsed URIs', (t) => {
-  for (const s of ['sip:alice@atlanta.com', 'sips:a:b@h.com:5061;transport=tls;lr?x=y&z=w', 'sip:[::1]:5060', 'tel:+12015550123;phone-context=example.com', 'urn:x:y']) {
+  for (const s of [
+    'sip:alice@atlanta.com',
+    'sips:a:b@h.com:5061;transport=tls;lr?x=y&z=w',
+    'sip:[::1]:5060',
+    'tel:+12015550123;phone-context=example.com',
+    'urn:x:y',
+  ]) {
     t.equal(formatUri(u(s)), s);
   }
   t.end();
@@ -68,8 +110,14 @@ const EQUAL: [string, string][] = [
   ['sip:carol@chicago.com', 'sip:carol@chicago.com;newparam=5'],
   ['sip:carol@chicago.com', 'sip:carol@chicago.com;security=on'],
   ['sip:carol@chicago.com;newparam=5', 'sip:carol@chicago.com;security=on'],
-  ['sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com', 'sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com'],
-  ['sip:alice@atlanta.com?subject=project%20x&priority=urgent', 'sip:alice@atlanta.com?priority=urgent&subject=project%20x'],
+  [
+    'sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com',
+    'sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com',
+  ],
+  [
+    'sip:alice@atlanta.com?subject=project%20x&priority=urgent',
+    'sip:alice@atlanta.com?priority=urgent&subject=project%20x',
+  ],
 ];
 const NOT_EQUAL: [string, string][] = [
   ['SIP:ALICE@AtLanTa.CoM;Transport=udp', 'sip:alice@AtLanTa.CoM;Transport=UDP'],
@@ -97,24 +145,36 @@ t.test('uriEquals: the unequal examples of RFC 3261 §19.1.4 compare unequal (bo
   t.end();
 });
 
-t.test('uriEquals: sip never equals sips; user, ttl, method and maddr in one URI only never match', (t) => {
-  t.notOk(uriEquals(u('sip:a@b'), u('sips:a@b')));
-  for (const p of ['user=phone', 'ttl=1', 'method=INVITE', 'maddr=1.2.3.4']) {
-    t.notOk(uriEquals(u('sip:a@b'), u(`sip:a@b;${p}`)), p);
-  }
-  t.end();
-});
+t.test(
+  'uriEquals: sip never equals sips; user, ttl, method and maddr in one URI only never match',
+  (t) => {
+    t.notOk(uriEquals(u('sip:a@b'), u('sips:a@b')));
+    for (const p of ['user=phone', 'ttl=1', 'method=INVITE', 'maddr=1.2.3.4']) {
+      t.notOk(uriEquals(u('sip:a@b'), u(`sip:a@b;${p}`)), p);
+    }
+    t.end();
+  },
+);
 
-t.test('uriEquals: escaped parameter names and values compare as their characters, one level deep', (t) => {
-  t.ok(uriEquals(u('sip:a@b;%6C%72;n%61me=v%61lue'), u('sip:a@b;lr;name=value')));
-  t.notOk(uriEquals(u('sip:a@b;name=value%25%34%31'), u('sip:a@b;name=valueA')), 'no recursive unescape');
-  t.end();
-});
+t.test(
+  'uriEquals: escaped parameter names and values compare as their characters, one level deep',
+  (t) => {
+    t.ok(uriEquals(u('sip:a@b;%6C%72;n%61me=v%61lue'), u('sip:a@b;lr;name=value')));
+    t.notOk(
+      uriEquals(u('sip:a@b;name=value%25%34%31'), u('sip:a@b;name=valueA')),
+      'no recursive unescape',
+    );
+    t.end();
+  },
+);
 
-t.test('uriEquals: tel URIs ignore visual separators (RFC 3966 §4); other schemes compare exactly', (t) => {
-  t.ok(uriEquals(u('tel:+1-201-555-0123'), u('tel:+1.201.555.0123')));
-  t.notOk(uriEquals(u('tel:+12015550123'), u('tel:+12015550124')));
-  t.notOk(uriEquals(u('tel:+1'), u('sip:+1@h')));
-  t.ok(uriEquals(u('urn:a:b'), u('urn:a:b')));
-  t.end();
-});
+t.test(
+  'uriEquals: tel URIs ignore visual separators (RFC 3966 §4); other schemes compare exactly',
+  (t) => {
+    t.ok(uriEquals(u('tel:+1-201-555-0123'), u('tel:+1.201.555.0123')));
+    t.notOk(uriEquals(u('tel:+12015550123'), u('tel:+12015550124')));
+    t.notOk(uriEquals(u('tel:+1'), u('sip:+1@h')));
+    t.ok(uriEquals(u('urn:a:b'), u('urn:a:b')));
+    t.end();
+  },
+);
