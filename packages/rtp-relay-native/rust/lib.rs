@@ -1,0 +1,20 @@
+//! Switchboard native RTP relay. The core (everything but `binding`) is plain Rust,
+//! tested with `cargo test`; `binding` is the only file that knows N-API.
+
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod kernel;
+pub mod latch;
+pub mod port_mode;
+pub mod port_pool;
+pub mod relay;
+pub mod rtp;
+pub mod session;
+pub mod shared_io;
+pub mod shared_ports;
+pub mod stats;
+pub mod sys;
+pub mod worker;
+
+mod binding;
