@@ -1,0 +1,335 @@
+/**
+ * The registrar (RFC 3261 §10.3 with RFC 3327 Path and RFC 5626 outbound). `handle()` turns a
+ * REGISTER and the flow it came on into the response to send; it never throws. Changes of the
+ * location service and of reachability come out as typed `RegistrarEvents`.
+ */
+import {
+  TypedEmitter,
+  createResponse,
+  isSipUri,
+  parseNameAddr,
+  parseUri,
+  type Flow,
+  type SipRequest,
+  type SipResponse,
+} from '@switchboard/sip-stack';
+import { remainingSeconds, type AuthIdentity, type Binding } from '../location/binding.js';
+import type {
+  BindingChange,
+  LocationService,
+  RemovalReason,
+} from '../location/location-service.js';
+import { ReachabilityMonitor } from '../reachability/reachability-monitor.js';
+import { detachString } from '../util/detach-string.js';
+import { wallClock } from '../util/wall-clock.js';
+import { canonicalAor, type Aor } from './aor.js';
+import { openAorPolicy, type AorPolicy } from './aor-policy.js';
+import { routeBinding } from './nat.js';
+import {
+  hasOptionTag,
+  readContacts,
+  type ExpiryLimits,
+  type RequestedContact,
+} from './register-contacts.js';
+import { sameUser } from './registrar-authenticator.js';
+import {
+  REGISTRAR_OPTION_TAGS,
+  type RegistrarEvents,
+  type RegistrarOptions,
+} from './registrar-options.js';
+
+type Headers = Record<string, string | string[]>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function detachIdentity(i: AuthIdentity): AuthIdentity {
+  const out: AuthIdentity = { username: detachString(i.username) };
+  if (i.realm !== undefined) out.realm = detachString(i.realm);
+  if (i.attributes !== undefined) out.attributes = i.attributes;
+  return out;
+}
+
+/** What one REGISTER asks for, once validated. */
+interface RegisterContext {
+  request: SipRequest;
+  flow: Flow;
+  aor: Aor;
+  identity: AuthIdentity | undefined;
+  path: string[];
+}
+
+/** RFC 5626 §5.1: the edge proxy marks its Path URI with 'ob'. */
+function pathHasOb(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const n = parseNameAddr(value);
+  if (!n.ok) return false;
+  const u = parseUri(n.value.uri);
+  return u.ok && isSipUri(u.uri) && u.uri.params.has('ob');
+}
+
+export class Registrar extends TypedEmitter<RegistrarEvents> {
+  readonly location: LocationService;
+  readonly #options: RegistrarOptions;
+  readonly #policy: AorPolicy;
+  readonly #limits: ExpiryLimits;
+  readonly #monitor: ReachabilityMonitor | undefined;
+  readonly #unsubscribe: (() => void)[] = [];
+  readonly #locals = new Map<string, Flow['local']>();
+  #closed = false;
+
+  constructor(options: RegistrarOptions) {
+    super();
+    this.#options = options;
+    this.location = options.location;
+    this.#policy = options.policy ?? openAorPolicy;
+    this.#limits = {
+      defaultExpires: options.defaultExpires ?? 3600,
+      minExpires: options.minExpires ?? 60,
+      maxExpires: options.maxExpires ?? 7200,
+    };
+    this.setListenerErrorHandler((err, event) =>
+      options.logger?.error({ err, event }, 'registrar listener threw'),
+    );
+    this.#forwardLocationEvents();
+    if (options.reachability !== undefined) {
+      const monitor = new ReachabilityMonitor({
+        ...options.reachability,
+        location: options.location,
+        clock: options.clock ?? wallClock,
+      });
+      monitor.on('reachable', (b) => this.emit('reachable', b));
+      monitor.on('unreachable', (b, reason) => this.emit('unreachable', b, reason));
+      this.#monitor = monitor;
+    }
+  }
+
+  /** The reachability monitor, when configured. */
+  get reachability(): ReachabilityMonitor | undefined {
+    return this.#monitor;
+  }
+
+  /** Starts qualify and keep-alive timers (when configured). */
+  start(): void {
+    this.#monitor?.start();
+  }
+
+  /** Stops timers and event forwarding; the location service stays open (its owner closes it). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#monitor?.stop();
+    for (const off of this.#unsubscribe.splice(0)) off();
+  }
+
+  /** Live bindings of an AOR given as a URI (`sip:1002@a.example`) or a key (`1002@a.example`). */
+  async lookup(aor: string): Promise<Binding[]> {
+    const key = /^sips?:/i.test(aor) ? canonicalAor(aor) : canonicalAor(`sip:${aor}`);
+    return key.ok ? this.location.lookup(key.aor.key) : [];
+  }
+
+  /** Drops the bindings that die with this flow (RFC 5626 §6: wire to TransportLayer.onFlowClosed). */
+  async flowClosed(flow: Flow): Promise<Binding[]> {
+    if (flow.flowId === undefined) return [];
+    return this.location.removeByFlow(this.#flowKey(flow.flowId));
+  }
+
+  /** Answers a REGISTER. Never throws: a failure of the location service gives 500. */
+  async handle(request: SipRequest, flow: Flow): Promise<SipResponse> {
+    try {
+      return await this.#process(request, flow);
+    } catch (err) {
+      this.#options.logger?.error({ err, callId: request.callId }, 'REGISTER processing failed');
+      // RFC 3261 §10.3 step 7: a failed commit is answered 500
+      return this.#reply(request, 500, 'Server Internal Error');
+    }
+  }
+
+  async #process(request: SipRequest, flow: Flow): Promise<SipResponse> {
+    if (request.method !== 'REGISTER')
+      return this.#reply(request, 405, undefined, { Allow: 'REGISTER' });
+    const ruri = request.requestUri;
+    if (!isSipUri(ruri)) return this.#reply(request, 416);
+    const domain = ruri.host.toLowerCase();
+    // RFC 3261 §10.3 step 1: only domains whose bindings we hold
+    if (!(await this.#policy.servesDomain(domain)))
+      return this.#reply(request, 404, 'Domain Not Served');
+    // §10.3 step 2: Require processed as a UAS does (§8.2.2.3)
+    const unsupported = request.headers
+      .values('Require')
+      .map((t) => t.trim())
+      .filter((t) => t !== '' && !REGISTRAR_OPTION_TAGS.includes(t.toLowerCase()));
+    if (unsupported.length > 0)
+      return this.#reply(request, 420, undefined, { Unsupported: unsupported });
+    // §10.3 step 5 (parsed here; checked after authentication so users cannot be probed)
+    const parsedAor = canonicalAor(request.to.uri);
+    if (!parsedAor.ok) return this.#reply(request, 404, 'Not Found');
+    const aor = parsedAor.aor;
+    const denied = await this.#authenticate(request, flow, domain, aor);
+    if ('response' in denied) return denied.response;
+    const decision = await this.#policy.checkAor(aor, domain);
+    if (!decision.ok) return this.#reply(request, decision.status, decision.reason);
+    const ctx: RegisterContext = {
+      request,
+      flow,
+      aor,
+      identity: denied.identity,
+      path: request.headers.values('Path'),
+    };
+    return this.#register(ctx);
+  }
+
+  /** §10.3 steps 3–4; `{ response }` when the request must be answered now. */
+  async #authenticate(
+    request: SipRequest,
+    flow: Flow,
+    domain: string,
+    aor: Aor,
+  ): Promise<{ response: SipResponse } | { identity: AuthIdentity | undefined }> {
+    const auth = this.#options.authenticator;
+    if (auth === undefined) return { identity: undefined };
+    const outcome = await auth.authenticate(request, { domain, flow });
+    if (!outcome.ok) {
+      if ('response' in outcome) return { response: outcome.response };
+      return { response: this.#reply(request, outcome.status, outcome.reason, outcome.headers) };
+    }
+    // §10.3 step 4: the authenticated user must be allowed to modify this AOR's bindings
+    const allowed = await (auth.authorize?.(outcome.identity, aor) ??
+      sameUser(outcome.identity, aor));
+    if (!allowed) return { response: this.#reply(request, 403, 'Forbidden') };
+    return { identity: outcome.identity };
+  }
+
+  async #register(ctx: RegisterContext): Promise<SipResponse> {
+    const { request } = ctx;
+    const read = readContacts(request, this.#limits, this.#options.outbound !== false);
+    if (!read.ok) return this.#reply(request, read.status, read.reason, read.headers);
+    if (!read.star && read.outbound && request.via.length > 1) {
+      // RFC 5626 §6: not the first hop and no edge proxy with 'ob' in Path → 439
+      if (!pathHasOb(ctx.path[0]))
+        return this.#reply(request, 439, 'First Hop Lacks Outbound Support');
+    }
+    if (!read.star && read.contacts.length === 0) {
+      // §10.3 step 8 without changes: a query
+      return this.#ok(ctx, await this.location.lookup(ctx.aor.key), false);
+    }
+    const change: BindingChange = {
+      aor: ctx.aor.key,
+      callId: request.callId,
+      cseq: request.cseq.seq,
+      ops: read.star ? [] : read.contacts.map((c) => this.#op(ctx, c)),
+      maxBindings: this.#options.maxBindingsPerAor ?? 10,
+      ...(read.star ? { removeAll: true } : {}),
+    };
+    const result = await this.location.apply(change);
+    if (!result.ok) {
+      // §10.3 steps 6-7: an older or repeated CSeq for the same Call-ID fails the whole request
+      if (result.code === 'LOC_ERR_OUT_OF_ORDER')
+        return this.#reply(request, 500, 'Out of Order CSeq');
+      return this.#reply(request, 403, 'Too Many Registrations');
+    }
+    return this.#ok(ctx, result.bindings, !read.star && read.outbound);
+  }
+
+  #op(ctx: RegisterContext, c: RequestedContact): BindingChange['ops'][number] {
+    if (c.expires === 0) return { kind: 'remove', key: c.key };
+    const { request, flow } = ctx;
+    const now = (this.#options.clock ?? wallClock).now();
+    const path = ctx.path.length > 0 ? ctx.path.map(detachString) : undefined;
+    const source = this.#source(flow);
+    const route = routeBinding(c.uri, source, {
+      outbound: c.outbound,
+      path,
+      nat: this.#options.nat ?? 'auto',
+    });
+    // One shape for every binding, optional fields added after; strings copied off the message.
+    const uri = detachString(c.uri);
+    const b: Mutable<Binding> = {
+      aor: detachString(ctx.aor.key),
+      key: c.key === c.uri ? uri : detachString(c.key),
+      uri,
+      contact: detachString(c.echo),
+      expiresAt: now + c.expires * 1000,
+      callId: detachString(request.callId),
+      cseq: request.cseq.seq,
+      source,
+      outbound: c.outbound,
+      registeredAt: now,
+      updatedAt: now,
+    };
+    if (c.q !== undefined) b.q = c.q;
+    if (c.instanceId !== undefined) b.instanceId = detachString(c.instanceId);
+    if (c.regId !== undefined) b.regId = c.regId;
+    if (path !== undefined) b.path = path;
+    if (route.received !== undefined) b.received = route.received;
+    if (route.target !== undefined) b.target = route.target;
+    if (route.needsFlow && flow.flowId !== undefined) b.flowKey = this.#flowKey(flow.flowId);
+    const userAgent = request.headers.get('User-Agent');
+    if (userAgent !== undefined) b.userAgent = detachString(userAgent.slice(0, 256));
+    if (ctx.identity !== undefined) b.identity = detachIdentity(ctx.identity);
+    return { kind: 'upsert', binding: b };
+  }
+
+  /** A copy of the flow; the local endpoint object is shared by every binding of a listening point. */
+  #source(flow: Flow): Flow {
+    const localKey = `${flow.protocol}|${flow.local.address}|${flow.local.port}`;
+    let local = this.#locals.get(localKey);
+    if (local === undefined) {
+      local = { address: flow.local.address, port: flow.local.port };
+      if (this.#locals.size < 1024) this.#locals.set(localKey, local);
+    }
+    const source: Flow = {
+      protocol: flow.protocol,
+      local,
+      remote: { address: flow.remote.address, port: flow.remote.port },
+    };
+    if (flow.flowId !== undefined) source.flowId = detachString(flow.flowId);
+    return source;
+  }
+
+  /** §10.3 step 8: 200 listing every binding with its remaining time, and a Date. */
+  #ok(ctx: RegisterContext, bindings: readonly Binding[], outbound: boolean): SipResponse {
+    const now = (this.#options.clock ?? wallClock).now();
+    const headers: Headers = {};
+    if (bindings.length > 0)
+      headers['Contact'] = bindings.map((b) => `${b.contact};expires=${remainingSeconds(b, now)}`);
+    headers['Date'] = (this.#options.date?.() ?? new Date()).toUTCString();
+    // RFC 3327 §5.3: the Path of the request echoed when the UA supports path
+    if (ctx.path.length > 0 && hasOptionTag(ctx.request, 'Supported', 'path'))
+      headers['Path'] = ctx.path;
+    if (outbound) {
+      // RFC 5626 §6: Require: outbound confirms the flow; Flow-Timer (§4.4.1) for stream flows we are the edge of
+      headers['Require'] = 'outbound';
+      const timer = this.#options.flowTimer ?? 120;
+      if (timer > 0 && ctx.path.length === 0 && ctx.flow.protocol !== 'udp')
+        headers['Flow-Timer'] = String(timer);
+    }
+    headers['Supported'] = REGISTRAR_OPTION_TAGS.join(', ');
+    return this.#reply(ctx.request, 200, undefined, headers);
+  }
+
+  #reply(request: SipRequest, status: number, reason?: string, headers: Headers = {}): SipResponse {
+    const all: Headers = { ...headers };
+    if (this.#options.serverHeader !== undefined) all['Server'] = this.#options.serverHeader;
+    return createResponse(request, status, reason, { headers: all });
+  }
+
+  #flowKey(flowId: string): string {
+    return `${this.#options.nodeId ?? 'local'}|${flowId}`;
+  }
+
+  #forwardLocationEvents(): void {
+    const loc = this.location;
+    const added = (b: Binding): void => void this.emit('registered', b);
+    const refreshed = (b: Binding, prev: Binding): void => void this.emit('refreshed', b, prev);
+    const removed = (b: Binding, reason: RemovalReason): void =>
+      void this.emit('unregistered', b, reason);
+    const expired = (b: Binding): void => void this.emit('expired', b);
+    loc.on('added', added).on('refreshed', refreshed).on('removed', removed).on('expired', expired);
+    this.#unsubscribe.push(() =>
+      loc
+        .off('added', added)
+        .off('refreshed', refreshed)
+        .off('removed', removed)
+        .off('expired', expired),
+    );
+  }
+}

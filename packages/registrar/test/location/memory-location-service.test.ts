@@ -1,0 +1,56 @@
+import t from 'tap';
+import { ManualClock } from '@switchboard/sip-stack';
+import { MemoryLocationService } from '../../src/index.js';
+import { makeBinding } from '../support/binding-factory.js';
+import { locationContract } from '../support/location-contract.js';
+
+t.test('memory location service: contract', (t) => {
+  locationContract(t, (t, clock) => {
+    const svc = new MemoryLocationService({ clock });
+    t.teardown(() => svc.close());
+    return Promise.resolve(svc);
+  });
+  t.end();
+});
+
+t.test('memory location service: one timer sweeps the expiry of every binding', async (t) => {
+  const clock = new ManualClock(0);
+  const svc = new MemoryLocationService({ clock });
+  t.teardown(() => svc.close());
+  const expired: string[] = [];
+  svc.on('expired', (b) => expired.push(b.aor));
+  for (let i = 0; i < 200; i++) {
+    const aor = `u${i}@a.example`;
+    const b = makeBinding({ aor, key: 'uri:x', expiresAt: 1000 * (200 - i) }, 0);
+    await svc.apply({ aor, callId: 'c', cseq: 1, ops: [{ kind: 'upsert', binding: b }] });
+  }
+  t.equal(clock.pending, 1, 'a single timer, not one per binding');
+  clock.advance(100_000);
+  t.equal(
+    expired.length,
+    100,
+    'due bindings expired as time passed, without expire() being called',
+  );
+  t.equal(expired[0], 'u199@a.example', 'earliest deadline first');
+  t.equal(await svc.count(), 100);
+  t.equal(clock.pending, 1);
+  clock.advance(100_000);
+  t.equal(expired.length, 200);
+  t.equal(clock.pending, 0, 'no timer left when nothing is registered');
+});
+
+t.test('memory location service: a refresh moves the expiry later', async (t) => {
+  const clock = new ManualClock(0);
+  const svc = new MemoryLocationService({ clock });
+  t.teardown(() => svc.close());
+  const aor = '1@a.example';
+  const first = makeBinding({ aor, key: 'uri:x', expiresAt: 60_000 }, 0);
+  await svc.apply({ aor, callId: 'c', cseq: 1, ops: [{ kind: 'upsert', binding: first }] });
+  clock.advance(50_000);
+  const again = makeBinding({ aor, key: 'uri:x', cseq: 2, expiresAt: 110_000 }, 50_000);
+  await svc.apply({ aor, callId: 'c', cseq: 2, ops: [{ kind: 'upsert', binding: again }] });
+  clock.advance(20_000);
+  t.equal((await svc.lookup(aor)).length, 1, 'still registered after the first deadline');
+  clock.advance(40_000);
+  t.equal((await svc.lookup(aor)).length, 0);
+});
