@@ -2,7 +2,8 @@
 //! results to JS objects, and `RelayError` to a JS error whose `code` is `RTP_ERR_*`.
 
 use crate::config::{
-    KernelConfig, LocalAddress, PortModeOption, RelayConfig, RemoteSpec, SessionOptions,
+    flow_capacity, KernelConfig, LocalAddress, PortModeOption, RelayConfig, RemoteSpec,
+    SessionOptions,
 };
 use crate::error::RelayError;
 use crate::events::Event;
@@ -250,6 +251,7 @@ fn relay_config(o: NativeRelayOptions) -> napi::Result<RelayConfig> {
     cfg.kernel = KernelConfig {
         enabled: o.kernel.unwrap_or(true),
         interfaces: o.kernel_interfaces.unwrap_or_default(),
+        max_entries: flow_capacity(cfg.port_min, cfg.port_max, cfg.addresses.len()),
     };
     cfg.port_mode = match o.port_mode.as_deref() {
         None | Some("auto") => PortModeOption::Auto,

@@ -15,6 +15,16 @@ pub struct LocalAddress {
 pub struct KernelConfig {
     pub enabled: bool,
     pub interfaces: Vec<String>,
+    /// Size of the BPF flow map: one entry per relay socket at most (see `flow_capacity`).
+    pub max_entries: u32,
+}
+
+/// One kernel entry per relay port per local address is the most the relay can install.
+pub fn flow_capacity(port_min: u16, port_max: u16, addresses: usize) -> u32 {
+    let ports = u32::from(port_max.saturating_sub(port_min)) + 1;
+    ports
+        .saturating_mul(addresses.max(1) as u32)
+        .clamp(1024, 1 << 20)
 }
 
 /// How relay ports receive: a socket per port, or shared sockets fed by sk_lookup.
@@ -63,6 +73,7 @@ impl Default for RelayConfig {
             kernel: KernelConfig {
                 enabled: true,
                 interfaces: Vec::new(),
+                max_entries: flow_capacity(30000, 39999, 1),
             },
             kernel_poll_ms: 1_000,
             port_mode: PortModeOption::Auto,

@@ -215,7 +215,7 @@ mod backend {
         pub fn open(cfg: &KernelConfig) -> Result<(Backend, String), String> {
             let opts = KernelOptions {
                 interfaces: cfg.interfaces.clone(),
-                ..KernelOptions::default()
+                max_entries: cfg.max_entries,
             };
             match KernelPath::open(&opts) {
                 Ok(p) => {

@@ -394,22 +394,31 @@ fn pair_flows(x: &Sock, y: &Sock, xs: &Side, ys: &Side, out: &mut Vec<Flow>) {
     let (Some(xr), Some(yr)) = (x.latch.latched(), y.latch.latched()) else {
         return;
     };
-    // A wildcard-bound socket has no address the kernel entry could match on.
-    if x.local.ip().is_unspecified() || y.local.ip().is_unspecified() {
-        return;
-    }
+    // A wildcard-bound socket is keyed on the wildcard (the kernel map matches any local address
+    // for it) and sends from the address its remote reached, once known; else the kernel fills the
+    // route's source address.
+    let (xl, yl) = (kernel_local(x), kernel_local(y));
     out.push(Flow {
         key: (xr, x.local),
-        action: (y.local, yr),
+        action: (yl, yr),
         ingress: xs.shared.clone(),
         egress: ys.shared.clone(),
     });
     out.push(Flow {
         key: (yr, y.local),
-        action: (x.local, xr),
+        action: (xl, xr),
         ingress: ys.shared.clone(),
         egress: xs.shared.clone(),
     });
+}
+
+/// The source address a kernel-forwarded packet leaves from for this socket.
+fn kernel_local(s: &Sock) -> SocketAddr {
+    if s.local.ip().is_unspecified() && !s.src_ip.is_unspecified() {
+        SocketAddr::new(s.src_ip, s.local.port())
+    } else {
+        s.local
+    }
 }
 
 #[inline]

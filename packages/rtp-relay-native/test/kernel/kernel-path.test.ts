@@ -23,11 +23,16 @@ interface Rig {
 }
 
 /** Hosts, a kernel-mode relay, one session with both remotes from "SDP", both sides latched. */
-async function rig(t: Test, tag: string, interfaces: 'explicit' | 'automatic'): Promise<Rig | undefined> {
+async function rig(
+  t: Test,
+  tag: string,
+  interfaces: 'explicit' | 'automatic',
+  bind: 'per-host' | 'wildcard' = 'per-host',
+): Promise<Rig | undefined> {
   const hosts = createHosts(tag);
   t.teardown(() => hosts.destroy());
   const relay = RtpRelay.create({
-    addresses: [hosts.a.local, hosts.b.local],
+    addresses: bind === 'wildcard' ? ['0.0.0.0'] : [hosts.a.local, hosts.b.local],
     ports: ports(),
     threads: 1,
     kernel: interfaces === 'explicit' ? { interfaces: [hosts.a.link, hosts.b.link], pollMs: 20 } : { pollMs: 20 },
@@ -41,7 +46,10 @@ async function rig(t: Test, tag: string, interfaces: 'explicit' | 'automatic'): 
   const pa = await Peer.start(hosts.a);
   const pb = await Peer.start(hosts.b);
   t.teardown(() => (pa.close(), pb.close()));
-  const session = relay.createSession({ a: { addressIndex: 0 }, b: { addressIndex: 1 } });
+  const session = relay.createSession({
+    a: { addressIndex: 0 },
+    b: { addressIndex: bind === 'wildcard' ? 0 : 1 },
+  });
   t.teardown(() => session.close());
   session.setRemote('a', { address: pa.address, rtpPort: pa.port });
   session.setRemote('b', { address: pb.address, rtpPort: pb.port });
@@ -119,4 +127,21 @@ t.test('closing the session removes the kernel entry', { skip: needsRoot }, asyn
   await pb.stats();
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.equal((await pb.stats()).received, bBefore, 'nothing is forwarded after close');
+});
+
+t.test('a relay bound to the wildcard address (the default) also hands latched streams to the kernel', { skip: needsRoot }, async (t) => {
+  const r = await rig(t, 'wild', 'automatic', 'wildcard');
+  if (!r) return;
+  const { session, pa, pb, hosts } = r;
+  const before = session.stats();
+  const bBefore = (await pb.stats()).received;
+  await pa.send(hosts.a.local, session.a.rtpPort, 40);
+  t.ok(await eventually(async () => (await pb.stats()).received >= bBefore + 40), 'B received A\'s 40 packets');
+  const fromRelay = (await pb.stats()).sources[`${hosts.b.local}:${session.b.rtpPort}`] ?? 0;
+  t.ok(fromRelay >= 40, 'B sees them from the relay address it was reached at, on the B-side port');
+  t.ok(
+    await eventually(() => session.stats().a.kernelPackets >= before.a.kernelPackets + 40),
+    'the kernel counted them',
+  );
+  t.equal(userspaceIn(session.stats(), 'a'), userspaceIn(before, 'a'), 'none reached userspace');
 });
