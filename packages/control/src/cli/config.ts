@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { fail, ok } from '../errors/ctl-errors.js';
 import type { Result } from '../errors/ctl-errors.js';
+import { MEDIA_MODES } from '../edge/edge-options.js';
+import type { MediaMode } from '../edge/edge-options.js';
 
 export const LOG_LEVELS = Object.freeze([
   'fatal',
@@ -21,6 +23,26 @@ export interface SwitchboardConfig {
   /** Token nodes send to the control-plane API; generated into the data directory when unset. */
   nodeToken: string | undefined;
   logLevel: LogLevel;
+  /** The SIP edge: listen address and ports (null = that transport is off). */
+  sip: {
+    enabled: boolean;
+    host: string;
+    udpPort: number | null;
+    tcpPort: number | null;
+    wsPort: number | null;
+    /** Host for Record-Route when `host` is a wildcard address. */
+    advertisedHost: string | undefined;
+  };
+  /** Media anchoring on the RTP relay. */
+  media: {
+    mode: MediaMode;
+    /** Relay bind address; default the SIP host, or the first external IPv4 when that is a wildcard. */
+    address: string | undefined;
+    advertised: string | undefined;
+    portMin: number;
+    portMax: number;
+    kernel: boolean;
+  };
 }
 
 export const DEFAULT_CONFIG: SwitchboardConfig = Object.freeze({
@@ -28,6 +50,22 @@ export const DEFAULT_CONFIG: SwitchboardConfig = Object.freeze({
   http: Object.freeze({ host: '0.0.0.0', port: 8080 }),
   nodeToken: undefined,
   logLevel: 'info',
+  sip: Object.freeze({
+    enabled: true,
+    host: '0.0.0.0',
+    udpPort: 5060,
+    tcpPort: 5060,
+    wsPort: 5066,
+    advertisedHost: undefined,
+  }),
+  media: Object.freeze({
+    mode: 'always',
+    address: undefined,
+    advertised: undefined,
+    portMin: 30000,
+    portMax: 39999,
+    kernel: true,
+  }),
 });
 
 /** One setting: its file key, environment variable and flag, and how to check it. */
@@ -45,6 +83,129 @@ function port(c: SwitchboardConfig, raw: unknown): string | undefined {
   c.http.port = n;
   return undefined;
 }
+
+const HOST = /^[A-Za-z0-9.:_-]+$/;
+
+function portNumber(raw: unknown): number | undefined {
+  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+}
+
+function onOff(raw: unknown): boolean | undefined {
+  if (raw === true || raw === 'on' || raw === 'true' || raw === 'yes') return true;
+  if (raw === false || raw === 'off' || raw === 'false' || raw === 'no') return false;
+  return undefined;
+}
+
+/** A SIP port setting: 0–65535 (0 = ephemeral) or off. */
+function sipPort(set: (c: SwitchboardConfig, v: number | null) => void): Setting['apply'] {
+  return (c, raw) => {
+    if (onOff(raw) === false) return (set(c, null), undefined);
+    const n = portNumber(raw);
+    return n === undefined ? 'must be an integer from 0 to 65535, or off' : (set(c, n), undefined);
+  };
+}
+
+function host(set: (c: SwitchboardConfig, v: string) => void): Setting['apply'] {
+  return (c, raw) =>
+    typeof raw === 'string' && HOST.test(raw)
+      ? (set(c, raw), undefined)
+      : 'must be a host name or address';
+}
+
+function rtpPort(set: (c: SwitchboardConfig, v: number) => void): Setting['apply'] {
+  return (c, raw) => {
+    const n = portNumber(raw);
+    return n === undefined || n < 1024
+      ? 'must be an integer from 1024 to 65535'
+      : (set(c, n), undefined);
+  };
+}
+
+function flag(set: (c: SwitchboardConfig, v: boolean) => void): Setting['apply'] {
+  return (c, raw) => {
+    const v = onOff(raw);
+    return v === undefined ? 'must be on or off' : (set(c, v), undefined);
+  };
+}
+
+const EDGE_SETTINGS: readonly Setting[] = [
+  {
+    key: 'sip.enabled',
+    env: 'SWITCHBOARD_SIP',
+    flag: '--sip',
+    apply: flag((c, v) => (c.sip.enabled = v)),
+  },
+  {
+    key: 'sip.host',
+    env: 'SWITCHBOARD_SIP_HOST',
+    flag: '--sip-host',
+    apply: host((c, v) => (c.sip.host = v)),
+  },
+  {
+    key: 'sip.udp_port',
+    env: 'SWITCHBOARD_SIP_UDP_PORT',
+    flag: '--sip-udp-port',
+    apply: sipPort((c, v) => (c.sip.udpPort = v)),
+  },
+  {
+    key: 'sip.tcp_port',
+    env: 'SWITCHBOARD_SIP_TCP_PORT',
+    flag: '--sip-tcp-port',
+    apply: sipPort((c, v) => (c.sip.tcpPort = v)),
+  },
+  {
+    key: 'sip.ws_port',
+    env: 'SWITCHBOARD_SIP_WS_PORT',
+    flag: '--sip-ws-port',
+    apply: sipPort((c, v) => (c.sip.wsPort = v)),
+  },
+  {
+    key: 'sip.advertised_host',
+    env: 'SWITCHBOARD_SIP_ADVERTISED_HOST',
+    flag: '--sip-advertised-host',
+    apply: host((c, v) => (c.sip.advertisedHost = v)),
+  },
+  {
+    key: 'media.mode',
+    env: 'SWITCHBOARD_MEDIA_MODE',
+    flag: '--media-mode',
+    apply: (c, raw) =>
+      (MEDIA_MODES as readonly unknown[]).includes(raw)
+        ? ((c.media.mode = raw as MediaMode), undefined)
+        : `must be one of ${MEDIA_MODES.join(', ')}`,
+  },
+  {
+    key: 'media.address',
+    env: 'SWITCHBOARD_MEDIA_ADDRESS',
+    flag: '--media-address',
+    apply: host((c, v) => (c.media.address = v)),
+  },
+  {
+    key: 'media.advertised_address',
+    env: 'SWITCHBOARD_MEDIA_ADVERTISED',
+    flag: '--media-advertised',
+    apply: host((c, v) => (c.media.advertised = v)),
+  },
+  {
+    key: 'media.port_min',
+    env: 'SWITCHBOARD_RTP_MIN',
+    flag: '--rtp-min',
+    apply: rtpPort((c, v) => (c.media.portMin = v)),
+  },
+  {
+    key: 'media.port_max',
+    env: 'SWITCHBOARD_RTP_MAX',
+    flag: '--rtp-max',
+    apply: rtpPort((c, v) => (c.media.portMax = v)),
+  },
+  {
+    key: 'media.kernel',
+    env: 'SWITCHBOARD_MEDIA_KERNEL',
+    flag: '--media-kernel',
+    apply: flag((c, v) => (c.media.kernel = v)),
+  },
+];
 
 const SETTINGS: readonly Setting[] = [
   {
@@ -84,6 +245,7 @@ const SETTINGS: readonly Setting[] = [
         ? ((c.logLevel = raw as LogLevel), undefined)
         : `must be one of ${LOG_LEVELS.join(', ')}`,
   },
+  ...EDGE_SETTINGS,
 ];
 
 /** Flatten `{ http: { port } }` to `http.port`. */
@@ -135,7 +297,12 @@ export interface ConfigSources {
  * key and where it came from: `switchboard.yaml: http.port must be an integer from 0 to 65535`.
  */
 export function loadConfig(sources: ConfigSources): Result<SwitchboardConfig> {
-  const config: SwitchboardConfig = { ...DEFAULT_CONFIG, http: { ...DEFAULT_CONFIG.http } };
+  const config: SwitchboardConfig = {
+    ...DEFAULT_CONFIG,
+    http: { ...DEFAULT_CONFIG.http },
+    sip: { ...DEFAULT_CONFIG.sip },
+    media: { ...DEFAULT_CONFIG.media },
+  };
   if (sources.file !== undefined) {
     const data = readFile(sources.file);
     if (!data.ok) return data;
@@ -162,6 +329,12 @@ export function loadConfig(sources: ConfigSources): Result<SwitchboardConfig> {
     if (problem !== undefined)
       return fail('CTL_ERR_CONFIG', `flag ${s.flag} (${s.key}) ${problem}`, s.key);
   }
+  if (config.media.portMin > config.media.portMax)
+    return fail(
+      'CTL_ERR_CONFIG',
+      'media.port_min must not be above media.port_max',
+      'media.port_min',
+    );
   return ok(config);
 }
 

@@ -14,7 +14,7 @@ import { parseCsv } from './csv.js';
 export const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
-  start                 start the control plane (HTTP API on port 8080)
+  start                 start the server: HTTP API on port 8080, SIP on UDP/TCP 5060 and WS 5066
   migrate               create or upgrade the database in the data directory
   import <file>         import a provisioning file: .json (any tables) or .csv (subscribers:
                         domain,username,password[,display_name,caller_id_number,extension,account_id])
@@ -24,8 +24,32 @@ Options:
   --host <addr>         HTTP listen address      --port <n>   HTTP port (default 8080)
   --node-token <token>  token for the control-plane API
   --log-level <level>   fatal, error, warn, info, debug, trace, silent
+  --sip on|off          the SIP edge (default on)   --sip-host <addr>  SIP listen address (0.0.0.0)
+  --sip-udp-port <n|off>  --sip-tcp-port <n|off>  (5060)   --sip-ws-port <n|off>  (5066)
+  --sip-advertised-host <host>  host for Record-Route behind a wildcard address
+  --media-mode <m>      anchor media on the relay: always, nat, never (default always)
+  --media-address <addr>  relay address   --media-advertised <addr>  address put in SDP
+  --rtp-min <n> --rtp-max <n>  relay port range (30000-39999)   --media-kernel on|off
   --account <id>        import: account for rows that name none
 `;
+
+const EDGE_FLAGS = [
+  'sip',
+  'sip-host',
+  'sip-udp-port',
+  'sip-tcp-port',
+  'sip-ws-port',
+  'sip-advertised-host',
+  'media-mode',
+  'media-address',
+  'media-advertised',
+  'rtp-min',
+  'rtp-max',
+  'media-kernel',
+] as const;
+const EDGE_FLAG_OPTIONS = Object.fromEntries(
+  EDGE_FLAGS.map((f) => [f, { type: 'string' as const }]),
+) as Record<(typeof EDGE_FLAGS)[number], { type: 'string' }>;
 
 export interface CliIo {
   out: (text: string) => void;
@@ -110,6 +134,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<CliRes
         port: { type: 'string' },
         'node-token': { type: 'string' },
         'log-level': { type: 'string' },
+        ...EDGE_FLAG_OPTIONS,
         account: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -124,8 +149,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<CliRes
     return { code: command === undefined && parsed.values.help !== true ? 2 : 0 };
   }
   const flags: Record<string, string> = {};
-  for (const name of ['data-dir', 'host', 'port', 'node-token', 'log-level'] as const) {
-    const v = parsed.values[name];
+  const values = parsed.values as Record<string, unknown>;
+  for (const name of ['data-dir', 'host', 'port', 'node-token', 'log-level', ...EDGE_FLAGS]) {
+    const v = values[name];
     if (typeof v === 'string') flags[`--${name}`] = v;
   }
   const config = loadConfig({
@@ -158,6 +184,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<CliRes
         io.out(
           `Switchboard control plane listening on http://${config.value.http.host}:${server.httpPort} (data in ${config.value.dataDir}).\n`,
         );
+        for (const line of server.edge?.describe() ?? []) io.out(`${line}\n`);
         return { code: 0, server };
       }
       default:

@@ -7,6 +7,8 @@ import { CallRecorder } from '../brain/call-recorder.js';
 import { LocalBrain } from '../brain/local-brain.js';
 import { WebhookDispatcher } from '../brain/webhook-dispatcher.js';
 import type { SwitchboardConfig } from '../cli/config.js';
+import { createEdgeComponent } from '../edge/edge-component.js';
+import type { EdgeComponent } from '../edge/edge-component.js';
 import { loadMasterKey } from '../store/master-key.js';
 import { openDatabase } from '../store/sqlite/open-database.js';
 import { SqliteConfigStore } from '../store/sqlite/sqlite-config-store.js';
@@ -27,6 +29,8 @@ export interface RunningSwitchboard {
   readonly brain: LocalBrain;
   readonly httpPort: number;
   readonly nodeToken: string;
+  /** The SIP edge, when `sip.enabled`. */
+  readonly edge: EdgeComponent | undefined;
   stop(): Promise<void>;
 }
 
@@ -48,7 +52,7 @@ function nodeToken(config: SwitchboardConfig): string {
 
 /**
  * The composition root: open and migrate the store, seed a demo on first start, build the brain,
- * then start the components in order. The SIP edge joins the component list in a later issue.
+ * then start the components in order: admission, webhooks, HTTP, then the SIP edge.
  */
 export async function startSwitchboard(
   config: SwitchboardConfig,
@@ -93,6 +97,11 @@ export async function startSwitchboard(
       stop: () => app.close(),
     },
   ];
+  // The SIP edge starts last (it needs the brain) and stops first (no new dialogs).
+  const edge = config.sip.enabled
+    ? createEdgeComponent(config, brain, log.child({ component: 'sip' }))
+    : undefined;
+  if (edge !== undefined) components.push(edge);
   const started: ServerComponent[] = [];
   try {
     for (const c of components) {
@@ -109,6 +118,7 @@ export async function startSwitchboard(
     store,
     brain,
     nodeToken: token,
+    edge,
     get httpPort() {
       return httpPort;
     },

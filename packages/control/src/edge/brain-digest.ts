@@ -1,0 +1,168 @@
+/**
+ * Digest authentication at the edge with the brain as the judge of credentials (DESIGN.md "The
+ * brain and the edge"): the edge's DigestServer issues challenges and checks nonce integrity,
+ * freshness (stale) and nonce-count replay; the brain checks the response against the device's
+ * stored HA1s and whether the device may use the service.
+ */
+import {
+  DigestServer,
+  computeDigestResponse,
+  createResponse,
+  digestHash,
+  formatDigestCredentials,
+  isSipUri,
+  parseAuthParams,
+  parseDigestCredentials,
+  parseUri,
+  type DigestAlgorithm,
+  type DigestCredentials,
+  type DigestMode,
+  type DigestSecret,
+  type SipRequest,
+  type SipResponse,
+} from '@switchboard/sip-stack';
+import type { AuthRequest, Brain } from '../brain/brain.js';
+
+export interface BrainDigestOptions {
+  brain: Brain;
+  /** 'www': REGISTER (401, realm = Request-URI domain); 'proxy': calls (407, realm = From domain). */
+  mode: DigestMode;
+  /** Offered algorithms (default SHA-256 and MD5). */
+  algorithms?: readonly DigestAlgorithm[];
+  /** Nonce HMAC key; share it between nodes. Default random. */
+  secret?: DigestSecret;
+  nonceTtlMs?: number;
+}
+
+export type BrainDigestResult =
+  | {
+      ok: true;
+      username: string;
+      realm: string;
+      accountId: string;
+      userId: string;
+      deviceId: string;
+    }
+  | { ok: false; response: SipResponse; reason: string };
+
+/**
+ * Stands in for the device's HA1 while DigestServer checks the nonce: the real response is judged
+ * by the brain, which alone holds the HA1s.
+ */
+const PROBE_HA1 = '0'.repeat(32);
+
+function hostOf(uri: string): string {
+  const r = parseUri(uri);
+  return r.ok && isSipUri(r.uri) ? r.uri.host.toLowerCase() : '';
+}
+
+/** The realm of a request: the domain the user belongs to. */
+export function realmOf(request: SipRequest, mode: DigestMode): string {
+  return mode === 'www' ? hostOf(request.uri) : hostOf(request.from.uri);
+}
+
+export class BrainDigest {
+  readonly #brain: Brain;
+  readonly #digest: DigestServer;
+  readonly #header: 'Authorization' | 'Proxy-Authorization';
+
+  constructor(options: BrainDigestOptions) {
+    this.#brain = options.brain;
+    this.#header = options.mode === 'www' ? 'Authorization' : 'Proxy-Authorization';
+    this.#digest = new DigestServer({
+      realm: (request) => realmOf(request, options.mode),
+      mode: options.mode,
+      algorithms: options.algorithms ?? ['SHA-256', 'MD5'],
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+      ...(options.nonceTtlMs === undefined ? {} : { nonceTtlMs: options.nonceTtlMs }),
+    });
+  }
+
+  /** A 401/407 with a fresh challenge for the request's realm. */
+  challenge(request: SipRequest): SipResponse {
+    return this.#digest.challengeResponse(request);
+  }
+
+  /** Credential lines of other realms (RFC 3261 §22.3: a proxy removes only its own). */
+  otherCredentials(request: SipRequest): string[] {
+    const realm = realmOf(request, this.#digest.mode);
+    return request.headers.getAll(this.#header).filter((line) => {
+      const p = parseAuthParams(line);
+      return !(p.ok && p.value.params.get('realm')?.value === realm);
+    });
+  }
+
+  /** True when the request carries credentials for our realm. */
+  hasCredentials(request: SipRequest): boolean {
+    return this.#ownCredentials(request) !== undefined;
+  }
+
+  async verify(request: SipRequest): Promise<BrainDigestResult> {
+    const creds = this.#ownCredentials(request);
+    if (creds === undefined)
+      return { ok: false, response: this.challenge(request), reason: 'no credentials' };
+    // Nonce, opaque, uri, stale and nonce-count checks on a copy carrying a probe response.
+    const probe = request.clone();
+    probe.headers.set(
+      this.#header,
+      formatDigestCredentials({ ...creds, response: probeResponse(request, creds) }),
+    );
+    const nonce = await this.#digest.verify(probe, () => PROBE_HA1);
+    if (!nonce.ok) return { ok: false, response: nonce.response, reason: nonce.reason };
+    const decision = await this.#brain.authenticate(authRequest(request, creds));
+    if (!decision.ok) {
+      // RFC 3261 §22.1: wrong credentials get a new challenge; a refused device gets its status.
+      const response =
+        decision.status === 401 || decision.status === 407
+          ? this.challenge(request)
+          : createResponse(request, decision.status);
+      return { ok: false, response, reason: decision.reason };
+    }
+    return {
+      ok: true,
+      username: creds.username,
+      realm: creds.realm,
+      accountId: decision.accountId,
+      userId: decision.userId,
+      deviceId: decision.deviceId,
+    };
+  }
+
+  #ownCredentials(request: SipRequest): DigestCredentials | undefined {
+    const realm = realmOf(request, this.#digest.mode);
+    for (const line of request.headers.getAll(this.#header)) {
+      const c = parseDigestCredentials(line);
+      if (c.ok && c.value.realm.toLowerCase() === realm) return c.value;
+    }
+    return undefined;
+  }
+}
+
+function probeResponse(request: SipRequest, c: DigestCredentials): string {
+  return computeDigestResponse({
+    algorithm: c.algorithm,
+    ha1: PROBE_HA1,
+    nonce: c.nonce,
+    method: request.method,
+    uri: c.uri,
+    ...(c.qop !== undefined ? { qop: c.qop, nc: c.nc ?? '', cnonce: c.cnonce ?? '' } : {}),
+    ...(c.qop === 'auth-int' ? { bodyHash: digestHash(c.algorithm, request.body) } : {}),
+  });
+}
+
+function authRequest(request: SipRequest, c: DigestCredentials): AuthRequest {
+  const req: AuthRequest = {
+    method: request.method,
+    username: c.username,
+    realm: c.realm,
+    nonce: c.nonce,
+    uri: c.uri,
+    response: c.response,
+    algorithm: c.algorithm,
+  };
+  if (c.cnonce !== undefined) req.cnonce = c.cnonce;
+  if (c.nc !== undefined) req.nc = c.nc;
+  if (c.qop !== undefined) req.qop = c.qop;
+  if (c.qop === 'auth-int') req.bodyHash = digestHash(c.algorithm, request.body);
+  return req;
+}

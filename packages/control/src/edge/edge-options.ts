@@ -1,0 +1,50 @@
+/** Options of the SIP edge node: where SIP listens, how media is anchored, the relay's ports. */
+import type { DigestAlgorithm, ListenSpec } from '@switchboard/sip-stack';
+
+/** When proxied calls get their media anchored on the relay. */
+export type MediaMode = 'always' | 'nat' | 'never';
+export const MEDIA_MODES: readonly MediaMode[] = Object.freeze(['always', 'nat', 'never'] as const);
+
+/** pino-compatible subset. */
+export interface EdgeLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child?(bindings: object): EdgeLogger;
+}
+
+export interface EdgeMediaOptions {
+  mode: MediaMode;
+  /** Address the relay binds (a real address, not a wildcard, for the kernel path). */
+  address: string;
+  /** Address written into SDP (default `address`). */
+  advertised?: string;
+  ports: { min: number; max: number };
+  /** The eBPF fast path (default on; the relay falls back to userspace when not allowed). */
+  kernel?: boolean;
+  /** No-media timeout of a relay session, ms (default the relay's 60 s). */
+  timeoutMs?: number;
+}
+
+export interface EdgeOptions {
+  listen: readonly ListenSpec[];
+  media: EdgeMediaOptions;
+  /** Host for Record-Route when listening on a wildcard address. */
+  advertisedHost?: string;
+  /** Offered digest algorithms (default SHA-256, MD5). */
+  algorithms?: readonly DigestAlgorithm[];
+  /**
+   * Whether a From domain is one of ours: requests from it must authenticate (407). Default: the
+   * From domain equals the Request-URI domain, or a device of it has registered here.
+   */
+  isLocalDomain?: (host: string) => boolean;
+  logger?: EdgeLogger;
+}
+
+export const silentLogger: EdgeLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
