@@ -226,6 +226,7 @@ export type {
   RequestOptions,
   InviteOptions,
   RespondOptions,
+  ProgressOptions,
   AcceptOptions,
   DialogRequestOptions,
   ProvisionalHandler,

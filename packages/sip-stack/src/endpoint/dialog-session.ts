@@ -74,6 +74,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> {
   #inviteOut = false;
   #inviteIn: IncomingRequest | undefined;
   #byeSent = false;
+  #prack: ((request: IncomingRequest) => void) | undefined;
   #resolveTerminated!: (reason: TerminationReason) => void;
   /** Settles with the reason once the dialog has ended. */
   readonly terminated: Promise<TerminationReason>;
@@ -101,6 +102,15 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> {
     session.#remember(incoming.request, response, true);
     session.#awaitAck(incoming, response);
     return session;
+  }
+
+  /** UAS: the early dialog of a reliable provisional (RFC 3262); `confirmUas` makes it confirmed. */
+  static forEarlyUas(
+    ctx: EndpointContext,
+    dialog: Dialog,
+    incoming: IncomingRequest,
+  ): DialogSession {
+    return new DialogSession(ctx, dialog, flowTarget(incoming.flow));
   }
 
   /** UAC: a dialog from a response to our INVITE, sent to `target`. */
@@ -165,6 +175,19 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> {
 
   // --- called by the endpoint ------------------------------------------------------------------
 
+  /** UAS: our 2xx confirmed this early dialog; retransmits the 2xx until the ACK. */
+  confirmUas(incoming: IncomingRequest, response: SipResponse): void {
+    if (this.#state !== 'early') return;
+    this.#remember(incoming.request, response, true);
+    this.#awaitAck(incoming, response);
+    this.#setState('confirmed');
+  }
+
+  /** UAS: PRACKs (RFC 3262) go to the INVITE whose reliable provisionals made this dialog. */
+  setPrackHandler(handler: ((request: IncomingRequest) => void) | undefined): void {
+    this.#prack = handler;
+  }
+
   /** An in-dialog request from the peer (not ACK or CANCEL). */
   handleRequest(incoming: IncomingRequest): void {
     if (this.#state === 'terminated') {
@@ -179,7 +202,8 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> {
     }
     this.emit('request', incoming);
     if (incoming.responded) return;
-    if (incoming.method === 'BYE') this.#onBye(incoming);
+    if (incoming.method === 'PRACK' && this.#prack !== undefined) this.#prack(incoming);
+    else if (incoming.method === 'BYE') this.#onBye(incoming);
     else if (incoming.method === 'INVITE') this.#onReinvite(incoming);
     else this.#dispatch(incoming, () => incoming.respond(405));
   }

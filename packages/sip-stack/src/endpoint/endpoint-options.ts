@@ -72,6 +72,8 @@ export interface RequestOptions extends RequestOptionsBase {
   cseq?: number;
   /** Pre-loaded Route set (e.g. an outbound proxy, RFC 3261 §8.1.2). */
   route?: readonly string[];
+  /** Max-Forwards (default 70); a B2BUA passes on the caller's value minus one to stop loops. */
+  maxForwards?: number;
   /** Our Contact: default one built from the listening point for REGISTER, SUBSCRIBE, REFER and INVITE; false omits it. */
   contact?: string | false;
 }
@@ -87,6 +89,15 @@ export interface RespondOptions {
   headers?: HeaderValues;
   body?: Buffer | string;
   contentType?: string;
+}
+
+/** A provisional answer to an INVITE. */
+export interface ProgressOptions extends RespondOptions {
+  /**
+   * RFC 3262: send it reliably (Require: 100rel, RSeq, retransmitted until PRACK) when the INVITE
+   * supports 100rel; otherwise it goes unreliably. Makes an early dialog for the PRACK.
+   */
+  reliable?: boolean;
 }
 
 /** How to answer an INVITE with 2xx. */

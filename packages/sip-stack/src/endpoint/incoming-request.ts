@@ -8,12 +8,15 @@ import type { Flow } from '../transport/transport.js';
 import { DialogSession } from './dialog-session.js';
 import type { EndpointContext } from './endpoint-context.js';
 import { EndpointError, EndpointErrorCode } from './endpoint-error.js';
-import type { AcceptOptions, RespondOptions } from './endpoint-options.js';
+import type { AcceptOptions, ProgressOptions, RespondOptions } from './endpoint-options.js';
+import { ReliableProvisionals, parseRAck, wants100rel } from './reliable-provisionals.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export type IncomingRequestEvents = {
   /** The peer cancelled this INVITE; it was answered 487 (RFC 3261 §9.2). */
   cancel: [cancel: SipRequest];
+  /** RFC 3262: a PRACK acknowledged this reliable provisional response (the PRACK got 200). */
+  prack: [response: SipResponse, prack: SipRequest];
 };
 
 function stateError(message: string): EndpointError {
@@ -32,6 +35,11 @@ export class IncomingRequest extends TypedEmitter<IncomingRequestEvents> {
   readonly #toTag: string;
   #final: SipResponse | undefined;
   #cancelled = false;
+  /** RFC 3262: reliable provisionals and the early dialog they made. */
+  #reliable: ReliableProvisionals | undefined;
+  #early: DialogSession | undefined;
+  /** A 2xx waiting for the PRACK of a reliable provisional with SDP (RFC 3262 §3). */
+  #deferred: AcceptOptions | undefined;
 
   constructor(
     ctx: EndpointContext,
@@ -75,6 +83,12 @@ export class IncomingRequest extends TypedEmitter<IncomingRequestEvents> {
 
   /** Builds and sends a response (RFC 3261 §8.2.6); returns it. Throws after a final response. */
   respond(status: number, options: RespondOptions = {}): SipResponse {
+    const response = this.#build(status, options);
+    this.respondWith(response);
+    return response;
+  }
+
+  #build(status: number, options: RespondOptions): SipResponse {
     if (!Number.isInteger(status) || status < 100 || status > 699)
       throw new EndpointError(EndpointErrorCode.Argument, `bad status ${status}`);
     if (this.#final !== undefined) throw stateError(`${this.method} was already answered`);
@@ -93,7 +107,6 @@ export class IncomingRequest extends TypedEmitter<IncomingRequestEvents> {
       ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
       copyRecordRoute: createsDialog && this.dialog === undefined,
     });
-    this.respondWith(response);
     return response;
   }
 
@@ -111,6 +124,8 @@ export class IncomingRequest extends TypedEmitter<IncomingRequestEvents> {
     }
     if (response.status < 200) return;
     if (this.method === 'INVITE') {
+      this.#reliable?.stop();
+      if (response.status >= 300) this.#early?.end('early-ended');
       this.#ctx.inviteAnswered(this);
       this.dialog?.reinviteAnswered(this, response);
     }
@@ -119,11 +134,88 @@ export class IncomingRequest extends TypedEmitter<IncomingRequestEvents> {
       this.dialog.targetRefreshed(this.request, response);
   }
 
-  /** A provisional answer to an INVITE (default 180 Ringing). */
-  progress(status = 180, options: RespondOptions = {}): SipResponse {
+  /**
+   * A provisional answer to an INVITE (default 180 Ringing); with `reliable` and a caller that
+   * supports 100rel, sent reliably (RFC 3262) in an early dialog.
+   */
+  progress(status = 180, options: ProgressOptions = {}): SipResponse {
     if (status < 101 || status > 199)
       throw new EndpointError(EndpointErrorCode.Argument, `progress needs 101-199, got ${status}`);
-    return this.respond(status, options);
+    const { reliable, ...rest } = options;
+    const supported = [
+      ...this.request.headers.values('Supported'),
+      ...this.request.headers.values('Require'),
+    ];
+    // RFC 3262 §3: reliable only when the INVITE said it supports 100rel.
+    if (
+      reliable !== true ||
+      this.method !== 'INVITE' ||
+      this.dialog !== undefined ||
+      !wants100rel(supported)
+    )
+      return this.respond(status, rest);
+    const response = this.#build(status, rest);
+    if (this.#earlyDialog(response) === undefined) return this.respond(status, rest);
+    this.#reliableSender().send(response);
+    return response;
+  }
+
+  /** The early dialog of reliable provisionals (RFC 3262 §3), made on the first one. */
+  #earlyDialog(response: SipResponse): DialogSession | undefined {
+    if (this.#early !== undefined) return this.#early;
+    const created = createUasDialog(this.request, response, {
+      overTls: this.flow.protocol === 'tls' || this.flow.protocol === 'wss',
+    });
+    if (!created.ok) return undefined;
+    const session = DialogSession.forEarlyUas(this.#ctx, created.dialog, this);
+    session.setPrackHandler((prack) => this.#onPrack(prack));
+    this.#early = session;
+    this.#ctx.addSession(session);
+    return session;
+  }
+
+  #reliableSender(): ReliableProvisionals {
+    this.#reliable ??= new ReliableProvisionals(this.#ctx.clock, this.#ctx.timers, {
+      send: (r) => {
+        if (!this.transaction.respond(r))
+          this.#ctx.logger.debug({ status: r.status }, 'reliable 1xx refused');
+      },
+      timedOut: () => {
+        // RFC 3262 §3: no PRACK → the INVITE is rejected with a 5xx.
+        if (this.#final === undefined) this.respond(504, { reason: 'No PRACK' });
+      },
+    });
+    return this.#reliable;
+  }
+
+  /** RFC 3262 §3: a PRACK matching the outstanding reliable provisional gets 200, others 481. */
+  #onPrack(prack: IncomingRequest): void {
+    const rack = parseRAck(prack.request.headers.get('RAck'));
+    const acked =
+      rack === undefined
+        ? undefined
+        : this.#reliable?.prack(rack.rseq, rack.cseq, rack.method, this.request.cseq.seq);
+    if (acked === undefined) {
+      prack.respond(481);
+      return;
+    }
+    prack.respond(200);
+    this.emit('prack', acked, prack.request);
+    const deferred = this.#deferred;
+    if (
+      deferred !== undefined &&
+      this.#reliable?.unacknowledgedWithBody !== true &&
+      this.#final === undefined
+    ) {
+      this.#deferred = undefined;
+      this.#confirm(deferred);
+    }
+    this.#reliable?.next();
+  }
+
+  #confirm(options: AcceptOptions): void {
+    const response = this.respond(options.status ?? 200, options);
+    this.#early?.confirmUas(this, response);
   }
 
   /** A final non-2xx answer (default 603 Decline). */
@@ -146,6 +238,12 @@ export class IncomingRequest extends TypedEmitter<IncomingRequestEvents> {
     if (this.dialog !== undefined) {
       this.respond(status, options);
       return this.dialog;
+    }
+    if (this.#early !== undefined) {
+      // RFC 3262 §3: no 2xx while a reliable provisional with SDP waits for its PRACK.
+      if (this.#reliable?.unacknowledgedWithBody === true) this.#deferred = { ...options, status };
+      else this.#confirm({ ...options, status });
+      return this.#early;
     }
     const response = this.respond(status, options);
     const created = createUasDialog(this.request, response, {

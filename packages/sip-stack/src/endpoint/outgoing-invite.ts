@@ -16,6 +16,7 @@ import { DialogSession } from './dialog-session.js';
 import type { EndpointContext } from './endpoint-context.js';
 import { EndpointError, EndpointErrorCode } from './endpoint-error.js';
 import type { InviteOptions } from './endpoint-options.js';
+import { wants100rel } from './reliable-provisionals.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface InviteResult {
@@ -41,6 +42,8 @@ export class OutgoingInvite
   readonly #early = new Map<string, DialogSession>();
   /** Dialogs whose 2xx we acknowledged (To tags, as dialog keys). */
   readonly #acked = new Set<string>();
+  /** RFC 3262 §4: the last RSeq acknowledged per early dialog. */
+  readonly #rseq = new Map<string, number>();
   readonly #result: Promise<InviteResult>;
   #resolve!: (r: InviteResult) => void;
   #reject!: (e: EndpointError) => void;
@@ -154,11 +157,42 @@ export class OutgoingInvite
 
   #onProvisional(response: SipResponse): void {
     if (this.#state === 'calling') this.#state = 'proceeding';
+    const rseq = this.#reliableSeq(response);
+    if (rseq === 'discard') return;
     this.emit('provisional', response);
     this.#options.onProvisional?.(response);
     if (response.status > 100 && response.toTag !== undefined) this.#earlyDialog(response);
+    if (rseq !== undefined) this.#sendPrack(response, rseq);
     // RFC 3261 §9.1: CANCEL only after a provisional response arrived.
     if (this.#cancelWanted && !this.#cancelSent) this.#sendCancel();
+  }
+
+  /**
+   * RFC 3262 §4: the RSeq of a reliable provisional; 'discard' for a retransmission or one out of
+   * order; undefined for an unreliable one.
+   */
+  #reliableSeq(response: SipResponse): number | 'discard' | undefined {
+    if (response.status === 100 || response.toTag === undefined) return undefined;
+    if (!wants100rel(response.headers.values('Require'))) return undefined;
+    const value = response.headers.get('RSeq')?.trim() ?? '';
+    if (!/^\d{1,10}$/.test(value)) return undefined;
+    const rseq = Number(value);
+    const last = this.#rseq.get(idKey(response));
+    if (last !== undefined && rseq !== last + 1) return 'discard';
+    return rseq;
+  }
+
+  #sendPrack(response: SipResponse, rseq: number): void {
+    const key = idKey(response);
+    const session = this.#early.get(key);
+    if (session === undefined || session.state !== 'early') return;
+    this.#rseq.set(key, rseq);
+    const rack = `${rseq} ${this.#request.cseq.seq} INVITE`;
+    session
+      .request('PRACK', { headers: { RAck: rack } })
+      .catch((err: unknown) =>
+        this.#ctx.logger.debug({ err, callId: this.#request.callId }, 'PRACK failed'),
+      );
   }
 
   /** RFC 3261 §12.1.2 / §13.2.2.4: a 1xx with a To tag makes (or updates) an early dialog. */

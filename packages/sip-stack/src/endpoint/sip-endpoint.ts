@@ -212,6 +212,7 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
       callId: options.callId ?? generateCallId(),
       cseq: options.cseq ?? 1,
       ...(options.route === undefined ? {} : { route: options.route }),
+      ...(options.maxForwards === undefined ? {} : { maxForwards: options.maxForwards }),
       headers,
       ...(options.body === undefined ? {} : { body: options.body }),
       ...(options.contentType === undefined ? {} : { contentType: options.contentType }),

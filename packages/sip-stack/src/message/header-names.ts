@@ -10,6 +10,9 @@ export const HeaderId = {
   contentLength: 5,
   from: 6,
   to: 7,
+  route: 8,
+  recordRoute: 9,
+  contact: 10,
 } as const;
 export type HeaderId = (typeof HeaderId)[keyof typeof HeaderId];
 
@@ -136,6 +139,9 @@ const IDS: Readonly<Record<string, HeaderId>> = {
   'content-length': HeaderId.contentLength,
   from: HeaderId.from,
   to: HeaderId.to,
+  route: HeaderId.route,
+  'record-route': HeaderId.recordRoute,
+  contact: HeaderId.contact,
 };
 
 /** Lower-case spelling (long or compact) → info. */
@@ -157,6 +163,15 @@ for (const [letter, long] of Object.entries(COMPACT)) {
   BY_LOWER.set(letter, info);
   EXACT.set(letter, info);
   EXACT.set(letter.toUpperCase(), info);
+}
+
+/** Info of each HeaderId other than `other`, by id. */
+const BY_ID: HeaderInfo[] = [];
+for (const info of BY_LOWER.values()) if (info.id !== HeaderId.other) BY_ID[info.id] = info;
+
+/** @internal The info of a (non-zero) HeaderId. */
+export function infoOfId(id: HeaderId): HeaderInfo {
+  return BY_ID[id] as HeaderInfo;
 }
 
 /** Info for a header name as received or as passed to the API. Never throws. */
@@ -200,6 +215,75 @@ export function lookupHeaderName(s: string, start: number, end: number): HeaderI
     return cand.info;
   }
   return undefined;
+}
+
+/** Lower-case spellings as bytes (typed-array reads are much faster than charCodeAt). */
+const bytes = (word: string): Uint8Array => Uint8Array.from(word, (ch) => ch.charCodeAt(0));
+const W_TO = bytes('to');
+const W_VIA = bytes('via');
+const W_CSEQ = bytes('cseq');
+const W_FROM = bytes('from');
+const W_ROUTE = bytes('route');
+const W_CALL_ID = bytes('call-id');
+const W_CONTACT = bytes('contact');
+const W_MAX_FORWARDS = bytes('max-forwards');
+const W_RECORD_ROUTE = bytes('record-route');
+const W_CONTENT_LENGTH = bytes('content-length');
+
+/** True when b[i + 1, i + word.length) equals word[1..] ignoring ASCII case (byte 0 already matched). */
+function eqCi(b: Uint8Array, i: number, word: Uint8Array): boolean {
+  for (let k = 1; k < word.length; k++) {
+    const w = word[k] as number;
+    const c = b[i + k] as number;
+    // `| 32` folds A-Z onto a-z only; '-' must match exactly (CR | 32 is '-')
+    if (c !== w && (w === 45 || (c | 32) !== w)) return false;
+  }
+  return true;
+}
+
+/**
+ * Scan-time classification of the header name in bytes b[start, end), which the caller has
+ * checked is a token: the HeaderId of the headers routing and framing need (any case, long or
+ * compact form), else 0. Allocation-free; other names get their HeaderInfo on first use.
+ */
+export function classifyHeaderName(b: Uint8Array, start: number, end: number): HeaderId {
+  const c = (b[start] as number) | 32;
+  switch (end - start) {
+    case 1:
+      // RFC 3261 §7.3.3 compact forms
+      if (c === 118 /* v */) return HeaderId.via;
+      if (c === 105 /* i */) return HeaderId.callId;
+      if (c === 102 /* f */) return HeaderId.from;
+      if (c === 116 /* t */) return HeaderId.to;
+      if (c === 108 /* l */) return HeaderId.contentLength;
+      if (c === 109 /* m */) return HeaderId.contact;
+      break;
+    case 2:
+      if (c === 116 && eqCi(b, start, W_TO)) return HeaderId.to;
+      break;
+    case 3:
+      if (c === 118 && eqCi(b, start, W_VIA)) return HeaderId.via;
+      break;
+    case 4:
+      if (c === 99 && eqCi(b, start, W_CSEQ)) return HeaderId.cseq;
+      if (c === 102 && eqCi(b, start, W_FROM)) return HeaderId.from;
+      break;
+    case 5:
+      if (c === 114 && eqCi(b, start, W_ROUTE)) return HeaderId.route;
+      break;
+    case 7:
+      if (c === 99 && eqCi(b, start, W_CALL_ID)) return HeaderId.callId;
+      if (c === 99 && eqCi(b, start, W_CONTACT)) return HeaderId.contact;
+      break;
+    case 12:
+      if (c === 109 && eqCi(b, start, W_MAX_FORWARDS)) return HeaderId.maxForwards;
+      if (c === 114 && eqCi(b, start, W_RECORD_ROUTE)) return HeaderId.recordRoute;
+      break;
+    case 14:
+      if (c === 99 && eqCi(b, start, W_CONTENT_LENGTH)) return HeaderId.contentLength;
+      break;
+  }
+  return HeaderId.other;
 }
 
 /** Lower-case long-form key of a header name ("v" → "via"). */

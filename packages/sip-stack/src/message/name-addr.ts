@@ -220,7 +220,7 @@ function paramValue(s: string, i: number, name: string): string | undefined {
     i = skipWs(s, i + 1);
     const ns = i;
     while (i < n && isTokenChar(s.charCodeAt(i))) i++;
-    const match = i - ns === name.length && s.slice(ns, i).toLowerCase() === name;
+    const match = i - ns === name.length && equalsLowerAt(s, ns, name);
     i = skipWs(s, i);
     if (i < n && s.charCodeAt(i) === 61 /* = */) {
       i = skipWs(s, i + 1);
@@ -239,6 +239,16 @@ function paramValue(s: string, i: number, name: string): string | undefined {
       if (match) return i > vs ? s.slice(vs, i) : undefined;
     } else if (match) return undefined;
   }
+}
+
+/** True when s[i, i + lower.length) equals the lower-case token `lower`, ignoring ASCII case. */
+function equalsLowerAt(s: string, i: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    const c = s.charCodeAt(i + k);
+    const w = lower.charCodeAt(k);
+    if (c !== w && !(w >= 97 && w <= 122 && c === w - 32)) return false;
+  }
+  return true;
 }
 
 /** Tag parameter of a NameAddr-like value. */

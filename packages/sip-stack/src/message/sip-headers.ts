@@ -1,7 +1,13 @@
 // Ordered header lines of a SIP message (RFC 3261 §7.3). Lines parsed from the wire keep their
 // raw text, are decoded only when read, and are written back verbatim until changed.
 
-import { headerInfo, type HeaderInfo } from './header-names.js';
+import {
+  headerInfo,
+  infoOfId,
+  lookupHeaderName,
+  HeaderId,
+  type HeaderInfo,
+} from './header-names.js';
 import { splitValues, valueEnd } from './header-values.js';
 
 /** Headers whose values contain commas that do not separate values (RFC 3261 §7.3.1). */
@@ -48,44 +54,48 @@ function removeAt<T>(arr: T[], at: number): void {
 export type HeaderInit =
   Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[]>>;
 
+/** Columns per line in the position table: start, value start, end, HeaderId. */
+const COLS = 4;
+
 /** Parser output adopted by the next constructed SipHeaders (avoids allocating empty arrays). */
+let adoptPos: number[] | undefined;
 let adoptInfos: HeaderInfo[] | undefined;
-let adoptValues: (string | undefined)[] = [];
-let adoptPos: number[] = [];
+let adoptValues: (string | undefined)[] | undefined;
 let adoptSrc = '';
 let adoptAscii = true;
 
 export class SipHeaders {
-  #infos: HeaderInfo[];
-  /** Decoded values; undefined until first read for lines parsed from the wire. */
-  #values: (string | undefined)[];
   /**
-   * Per line, three offsets in #src: line start (-1 when the line was added or changed through
-   * the API), value start just after the colon (bitwise-inverted when the line is folded), and
-   * line end (its CRLF).
+   * Per line, COLS numbers: offset of the line in #src (-1 when the line was added or changed
+   * through the API), offset of the value just after the colon (bitwise-inverted when the line is
+   * folded; -1 for API lines), offset of the line end (its CRLF), and the line's HeaderId.
    */
   #pos: number[];
+  /** Per line; undefined until first needed for lines parsed from the wire (classified lazily). */
+  #infos: HeaderInfo[] | undefined;
+  /** Decoded values; undefined (or short) until first read for lines parsed from the wire. */
+  #values: (string | undefined)[] | undefined;
   #src: string;
   /** False when #src may hold UTF-8 bytes (decoded on read). */
   #ascii: boolean;
   #version = 0;
 
   constructor(init?: HeaderInit) {
-    const infos = adoptInfos;
-    if (infos !== undefined) {
-      adoptInfos = undefined;
+    const pos = adoptPos;
+    if (pos !== undefined) {
+      adoptPos = undefined;
+      this.#pos = pos;
+      this.#infos = adoptInfos;
+      this.#values = adoptValues;
       this.#src = adoptSrc;
       this.#ascii = adoptAscii;
-      this.#infos = infos;
-      this.#values = adoptValues;
-      this.#pos = adoptPos;
       return;
     }
-    this.#src = '';
-    this.#ascii = true;
+    this.#pos = [];
     this.#infos = [];
     this.#values = [];
-    this.#pos = [];
+    this.#src = '';
+    this.#ascii = true;
     if (init === undefined) return;
     if (Symbol.iterator in init) {
       for (const [n, v] of init as Iterable<readonly [string, string]>) this.append(n, v);
@@ -97,19 +107,26 @@ export class SipHeaders {
     }
   }
 
-  /** @internal Used by the parser: adopts line tables built while scanning `src`. */
-  static fromParsed(
+  /**
+   * @internal Used by the parser: adopts the position table built while scanning `src`
+   * (COLS numbers per line, see #pos); names other than the routing ones are classified on use.
+   */
+  static fromParsed(src: string, ascii: boolean, pos: number[]): SipHeaders {
+    return SipHeaders.#adopt(src, ascii, pos, undefined, undefined);
+  }
+
+  static #adopt(
     src: string,
     ascii: boolean,
-    infos: HeaderInfo[],
-    values: (string | undefined)[],
     pos: number[],
+    infos: HeaderInfo[] | undefined,
+    values: (string | undefined)[] | undefined,
   ): SipHeaders {
     adoptSrc = src;
     adoptAscii = ascii;
+    adoptPos = pos;
     adoptInfos = infos;
     adoptValues = values;
-    adoptPos = pos;
     return new SipHeaders();
   }
 
@@ -120,17 +137,95 @@ export class SipHeaders {
 
   /** Number of header lines. */
   get size(): number {
-    return this.#infos.length;
+    return this.#pos.length / COLS;
+  }
+
+  /** Per-line infos, classifying lines parsed from the wire on first use. */
+  #lines(): HeaderInfo[] {
+    const known = this.#infos;
+    if (known !== undefined) return known;
+    const pos = this.#pos;
+    const s = this.#src;
+    const n = pos.length / COLS;
+    const infos: HeaderInfo[] = new Array<HeaderInfo>(n);
+    for (let i = 0; i < n; i++) {
+      const id = pos[i * COLS + 3] as HeaderId;
+      if (id !== HeaderId.other) {
+        infos[i] = infoOfId(id);
+        continue;
+      }
+      // wire line: the name ends at the colon, minus whitespace (RFC 3261 §7.3.1 HCOLON)
+      const start = pos[i * COLS] as number;
+      const v0 = pos[i * COLS + 1] as number;
+      let ne = (v0 < 0 ? ~v0 : v0) - 1;
+      while (ne > start && (s.charCodeAt(ne - 1) === 32 || s.charCodeAt(ne - 1) === 9)) ne--;
+      infos[i] = lookupHeaderName(s, start, ne) ?? headerInfo(s.slice(start, ne));
+    }
+    return (this.#infos = infos);
+  }
+
+  /** #values, allocated and aligned with the lines. */
+  #vals(): (string | undefined)[] {
+    const n = this.#pos.length / COLS;
+    let values = this.#values;
+    if (values === undefined) values = this.#values = new Array<string | undefined>(n);
+    else if (values.length < n) values.length = n;
+    return values;
+  }
+
+  /** @internal Index of the first line with HeaderId `id` at or after `from`, or -1. */
+  lineOf(id: HeaderId, from = 0): number {
+    const pos = this.#pos;
+    for (let k = from * COLS + 3; k < pos.length; k += COLS)
+      if (pos[k] === id) return (k - 3) / COLS;
+    return -1;
+  }
+
+  /** @internal Value of line `i`: the cached one, else decoded without caching it. */
+  peekAt(i: number): string {
+    const values = this.#values;
+    const v = values === undefined ? undefined : values[i];
+    return v !== undefined ? v : this.#decode(i);
+  }
+
+  /** @internal Value of the first line with HeaderId `id` (not cached: callers cache). */
+  firstOf(id: HeaderId): string | undefined {
+    const i = this.lineOf(id);
+    return i < 0 ? undefined : this.peekAt(i);
+  }
+
+  /**
+   * @internal Comma-split values of every line with HeaderId `id` (a list header: Via, Route,
+   * Record-Route, Contact), as values() gives them; decoded values are not cached.
+   */
+  valuesOf(id: HeaderId): string[] {
+    const out: string[] = [];
+    for (let i = this.lineOf(id); i >= 0; i = this.lineOf(id, i + 1)) {
+      const line = this.peekAt(i);
+      if (line.indexOf(',') < 0) {
+        const v = line.trim();
+        if (v.length > 0) out.push(v);
+      } else for (const v of splitValues(line)) out.push(v);
+    }
+    return out;
   }
 
   /** @internal Value of line `i`, decoded from the source on first read. */
   valueAt(i: number): string {
-    const v = this.#values[i];
+    const values = this.#values;
+    const v = values === undefined ? undefined : values[i];
     if (v !== undefined) return v;
+    const value = this.#decode(i);
+    this.#vals()[i] = value;
+    return value;
+  }
+
+  /** Value of wire line `i`: trimmed, unfolded, UTF-8 decoded. */
+  #decode(i: number): string {
     const s = this.#src;
-    const v0 = this.#pos[i * 3 + 1] as number;
+    const v0 = this.#pos[i * COLS + 1] as number;
     let vs = v0 < 0 ? ~v0 : v0;
-    let ve = this.#pos[i * 3 + 2] as number;
+    let ve = this.#pos[i * COLS + 2] as number;
     while (vs < ve && s.charCodeAt(vs) <= 32) vs++;
     while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
     let value = s.slice(vs, ve);
@@ -138,27 +233,33 @@ export class SipHeaders {
     if (v0 < 0) value = value.replace(FOLD, ' ');
     if (!this.#ascii && NON_ASCII.test(value))
       value = Buffer.from(value, 'latin1').toString('utf8');
-    this.#values[i] = value;
     return value;
   }
 
   #index(key: string, from = 0): number {
-    const infos = this.#infos;
+    const infos = this.#lines();
     for (let i = from; i < infos.length; i++) if ((infos[i] as HeaderInfo).key === key) return i;
     return -1;
   }
 
   get(name: string): string | undefined {
-    const i = this.#index(headerInfo(name).key);
+    const info = headerInfo(name);
+    // the routing headers are found by id without classifying the other lines
+    const i = info.id !== HeaderId.other ? this.lineOf(info.id) : this.#index(info.key);
     return i < 0 ? undefined : this.valueAt(i);
   }
 
   getAll(name: string): string[] {
-    const key = headerInfo(name).key;
+    const info = headerInfo(name);
     const out: string[] = [];
-    const infos = this.#infos;
+    if (info.id !== HeaderId.other) {
+      for (let i = this.lineOf(info.id); i >= 0; i = this.lineOf(info.id, i + 1))
+        out.push(this.valueAt(i));
+      return out;
+    }
+    const infos = this.#lines();
     for (let i = 0; i < infos.length; i++)
-      if ((infos[i] as HeaderInfo).key === key) out.push(this.valueAt(i));
+      if ((infos[i] as HeaderInfo).key === info.key) out.push(this.valueAt(i));
     return out;
   }
 
@@ -168,12 +269,19 @@ export class SipHeaders {
     const lines = this.getAll(name);
     if (NOT_LISTS.has(key)) return lines;
     const out: string[] = [];
-    for (const line of lines) for (const v of splitValues(line)) out.push(v);
+    for (const line of lines) {
+      if (line.indexOf(',') < 0) {
+        // one value on the line: what splitValues would return, without its array
+        const v = line.trim();
+        if (v.length > 0) out.push(v);
+      } else for (const v of splitValues(line)) out.push(v);
+    }
     return out;
   }
 
   has(name: string): boolean {
-    return this.#index(headerInfo(name).key) >= 0;
+    const info = headerInfo(name);
+    return (info.id !== HeaderId.other ? this.lineOf(info.id) : this.#index(info.key)) >= 0;
   }
 
   /** Replaces all lines of that name (at the position of the first one, else at the end). */
@@ -183,21 +291,21 @@ export class SipHeaders {
     let at = this.#index(info.key);
     if (at >= 0 && vals.length === 1 && this.#index(info.key, at + 1) < 0) {
       // one line replaced by one line: in place
-      if (this.#values.length < this.#infos.length) this.#values.length = this.#infos.length;
-      this.#values[at] = vals[0];
-      this.#infos[at] = info;
-      this.#pos[at * 3] = -1;
+      this.#vals()[at] = vals[0];
+      (this.#infos as HeaderInfo[])[at] = info;
+      this.#pos[at * COLS] = -1;
+      this.#pos[at * COLS + 1] = -1;
       this.#version++;
       return;
     }
     if (at >= 0) this.#removeAll(info.key);
-    else at = this.#infos.length;
+    else at = this.size;
     for (let k = 0; k < vals.length; k++) this.#insert(at + k, info, vals[k] as string);
     this.#version++;
   }
 
   append(name: string, value: string): void {
-    this.#insert(this.#infos.length, headerInfo(name), value);
+    this.#insert(this.size, headerInfo(name), value);
     this.#version++;
   }
 
@@ -224,17 +332,19 @@ export class SipHeaders {
     const rest = line.slice(end + 1).trim();
     if (rest.length === 0) this.#splice(i);
     else {
-      this.#values[i] = rest;
-      this.#pos[i * 3] = -1;
+      this.#vals()[i] = rest;
+      this.#pos[i * COLS] = -1;
+      this.#pos[i * COLS + 1] = -1;
     }
     this.#version++;
     return first;
   }
 
   entries(): IterableIterator<[name: string, value: string]> {
+    const infos = this.#lines();
     const pairs: [string, string][] = [];
-    for (let i = 0; i < this.#infos.length; i++)
-      pairs.push([(this.#infos[i] as HeaderInfo).name, this.valueAt(i)]);
+    for (let i = 0; i < infos.length; i++)
+      pairs.push([(infos[i] as HeaderInfo).name, this.valueAt(i)]);
     return pairs[Symbol.iterator]();
   }
 
@@ -243,41 +353,43 @@ export class SipHeaders {
   }
 
   clone(): SipHeaders {
-    return SipHeaders.fromParsed(
+    return SipHeaders.#adopt(
       this.#src,
       this.#ascii,
-      this.#infos.slice(),
-      this.#values.slice(),
       this.#pos.slice(),
+      this.#infos?.slice(),
+      this.#values?.slice(),
     );
   }
 
   #insert(at: number, info: HeaderInfo, value: string): void {
+    const infos = this.#lines();
     // the parser leaves #values short (filled on read): align it first
-    if (this.#values.length < this.#infos.length) this.#values.length = this.#infos.length;
-    insertAt(this.#infos, at, info);
-    insertAt(this.#values, at, value);
+    const values = this.#vals();
+    insertAt(infos, at, info);
+    insertAt(values, at, value);
     const pos = this.#pos;
-    pos.push(-1, -1, -1);
-    for (let k = pos.length - 1; k >= at * 3 + 3; k--) pos[k] = pos[k - 3] as number;
-    pos[at * 3] = -1;
-    pos[at * 3 + 1] = -1;
-    pos[at * 3 + 2] = -1;
+    pos.push(-1, -1, -1, -1);
+    for (let k = pos.length - 1; k >= at * COLS + COLS; k--) pos[k] = pos[k - COLS] as number;
+    pos[at * COLS] = -1;
+    pos[at * COLS + 1] = -1;
+    pos[at * COLS + 2] = -1;
+    pos[at * COLS + 3] = info.id;
   }
 
   #splice(i: number): void {
-    if (this.#values.length < this.#infos.length) this.#values.length = this.#infos.length;
-    removeAt(this.#infos, i);
-    removeAt(this.#values, i);
+    removeAt(this.#lines(), i);
+    removeAt(this.#vals(), i);
     const pos = this.#pos;
-    for (let k = i * 3; k < pos.length - 3; k++) pos[k] = pos[k + 3] as number;
-    pos.length -= 3;
+    for (let k = i * COLS; k < pos.length - COLS; k++) pos[k] = pos[k + COLS] as number;
+    pos.length -= COLS;
   }
 
   #removeAll(key: string): boolean {
+    const infos = this.#lines();
     let removed = false;
-    for (let i = this.#infos.length - 1; i >= 0; i--) {
-      if ((this.#infos[i] as HeaderInfo).key === key) {
+    for (let i = infos.length - 1; i >= 0; i--) {
+      if ((infos[i] as HeaderInfo).key === key) {
         this.#splice(i);
         removed = true;
       }
@@ -295,21 +407,22 @@ export class SipHeaders {
     let runStart = -1;
     let runEnd = -1;
     let sawLength = false;
-    const n = this.#infos.length;
+    const pos = this.#pos;
+    const n = pos.length / COLS;
     const src = this.#src;
     for (let i = 0; i < n; i++) {
-      let rs = this.#pos[i * 3] as number;
-      const info = this.#infos[i] as HeaderInfo;
-      if (info.key === 'content-length') {
+      let rs = pos[i * COLS] as number;
+      const id = pos[i * COLS + 3] as HeaderId;
+      if (id === HeaderId.contentLength) {
         sawLength = true;
         if (this.valueAt(i) !== String(bodyLength)) rs = -1;
       }
       if (rs >= 0) {
-        if (rs === runEnd + 2 && runStart >= 0) runEnd = this.#pos[i * 3 + 2] as number;
+        if (rs === runEnd + 2 && runStart >= 0) runEnd = pos[i * COLS + 2] as number;
         else {
           if (runStart >= 0) out += src.slice(runStart, runEnd + 2);
           runStart = rs;
-          runEnd = this.#pos[i * 3 + 2] as number;
+          runEnd = pos[i * COLS + 2] as number;
         }
         continue;
       }
@@ -317,10 +430,14 @@ export class SipHeaders {
         out += src.slice(runStart, runEnd + 2);
         runStart = -1;
       }
-      let value = info.key === 'content-length' ? String(bodyLength) : this.valueAt(i);
+      if (id === HeaderId.contentLength) {
+        out += 'Content-Length: ' + bodyLength + '\r\n';
+        continue;
+      }
+      let value = this.valueAt(i);
       // user-supplied text is UTF-8 on the wire
       if (NON_ASCII.test(value)) value = Buffer.from(value, 'utf8').toString('latin1');
-      out += info.name + ': ' + value + '\r\n';
+      out += (this.#lines()[i] as HeaderInfo).name + ': ' + value + '\r\n';
     }
     if (runStart >= 0) out += src.slice(runStart, runEnd + 2);
     if (!sawLength) out += 'Content-Length: ' + bodyLength + '\r\n';

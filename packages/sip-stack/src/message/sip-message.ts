@@ -1,7 +1,9 @@
 // SipRequest and SipResponse: start line, headers, body bytes, and lazily parsed routing accessors.
 
 import { SipHeaders } from './sip-headers.js';
-import { valueEnd, parseDecimal, isToken } from './header-values.js';
+import { HeaderId } from './header-names.js';
+import { valueEnd, parseDecimal, TOKEN } from './header-values.js';
+import { textBytes } from './text-bytes.js';
 import { parseVia, type Via } from './via.js';
 import {
   parseNameAddr,
@@ -19,34 +21,55 @@ export interface CSeq {
 }
 
 /** Parsed routing values, valid while `headers` and its version are unchanged. */
-interface Cache {
-  h: SipHeaders;
-  v: number;
-  via?: readonly Via[];
-  topVia?: Via | null;
-  cseq?: CSeq;
-  callId?: string;
-  from?: NameAddr;
-  to?: NameAddr;
-  fromTag?: string | null;
-  toTag?: string | null;
-  maxForwards?: number | null;
-  contacts?: readonly Contact[];
-  routes?: readonly NameAddr[];
-  recordRoutes?: readonly NameAddr[];
+class Cache {
+  readonly h: SipHeaders;
+  readonly v: number;
+  via: readonly Via[] | undefined = undefined;
+  topVia: Via | null | undefined = undefined;
+  cseq: CSeq | undefined = undefined;
+  callId: string | undefined = undefined;
+  from: NameAddr | undefined = undefined;
+  to: NameAddr | undefined = undefined;
+  fromTag: string | null | undefined = undefined;
+  toTag: string | null | undefined = undefined;
+  maxForwards: number | null | undefined = undefined;
+  contacts: readonly Contact[] | undefined = undefined;
+  routes: readonly NameAddr[] | undefined = undefined;
+  recordRoutes: readonly NameAddr[] | undefined = undefined;
+  constructor(h: SipHeaders) {
+    this.h = h;
+    this.v = h.version;
+  }
 }
 
 /** The received bytes of a parsed message and the state they correspond to. */
-interface Wire {
-  buf: Buffer;
-  from: number;
-  end: number;
-  headers: SipHeaders;
-  version: number;
-  body: Buffer;
+class Wire {
+  readonly buf: Buffer;
+  readonly from: number;
+  readonly end: number;
+  readonly headers: SipHeaders;
+  readonly version: number;
   /** Start-line parts at parse time: method and URI, or status and reason. */
-  k1: string | number;
-  k2: string;
+  readonly k1: string | number;
+  readonly k2: string;
+  /** The body as first materialised; undefined while it was never read or replaced. */
+  body: Buffer | undefined = undefined;
+  constructor(
+    buf: Buffer,
+    from: number,
+    end: number,
+    headers: SipHeaders,
+    k1: string | number,
+    k2: string,
+  ) {
+    this.buf = buf;
+    this.from = from;
+    this.end = end;
+    this.headers = headers;
+    this.version = headers.version;
+    this.k1 = k1;
+    this.k2 = k2;
+  }
 }
 
 /** Node's Buffer#latin1Write (undocumented, stable): skips write()'s encoding dispatch. */
@@ -58,13 +81,26 @@ const EMPTY_BODY = Buffer.alloc(0);
 
 /** Parses a CSeq value "4711 INVITE" (RFC 3261 §20.16); undefined when malformed. */
 export function parseCSeq(v: string): CSeq | undefined {
-  const n = v.length;
-  let i = 0;
-  while (i < n && v.charCodeAt(i) <= 32) i++;
+  return parseCSeqBytes(textBytes(v), v, 0, v.length, undefined);
+}
+
+/**
+ * @internal parseCSeq on s[start, n) deciding on the bytes `b` (b[i] = s.charCodeAt(i)), without
+ * slicing the value; `method`, when its text equals the CSeq method, is reused instead of slicing.
+ */
+export function parseCSeqBytes(
+  b: Uint8Array,
+  s: string,
+  start: number,
+  n: number,
+  method: string | undefined,
+): CSeq | undefined {
+  let i = start;
+  while (i < n && (b[i] as number) <= 32) i++;
   const ds = i;
   let seq = 0;
   while (i < n) {
-    const c = v.charCodeAt(i) - 48;
+    const c = (b[i] as number) - 48;
     if (c < 0 || c > 9) break;
     seq = seq * 10 + c;
     i++;
@@ -72,12 +108,18 @@ export function parseCSeq(v: string): CSeq | undefined {
   // RFC 3261 §8.1.1.5: the sequence number MUST be less than 2**31
   if (i === ds || i - ds > 10 || seq > 0x7fffffff) return undefined;
   const ms = i;
-  while (i < n && (v.charCodeAt(i) === 32 || v.charCodeAt(i) === 9)) i++;
+  while (i < n && (b[i] === 32 || b[i] === 9)) i++;
   if (i === ms) return undefined;
   let me = n;
-  while (me > i && v.charCodeAt(me - 1) <= 32) me--;
-  const method = v.slice(i, me);
-  return me > i && isToken(method) ? { seq, method } : undefined;
+  while (me > i && (b[me - 1] as number) <= 32) me--;
+  if (me === i) return undefined;
+  let same = method !== undefined && me - i === method.length;
+  for (let k = i; k < me; k++) {
+    const c = b[k] as number;
+    if (c >= 128 || TOKEN[c] !== 1) return undefined;
+    if (same && c !== (method as string).charCodeAt(k - i)) same = false;
+  }
+  return { seq, method: same ? (method as string) : s.slice(i, me) };
 }
 
 function nameAddrList(values: readonly string[]): NameAddr[] {
@@ -91,14 +133,47 @@ function nameAddrList(values: readonly string[]): NameAddr[] {
 
 export abstract class SipMessageBase {
   headers: SipHeaders;
-  body: Buffer;
+  /** The body; undefined while it is still the unread view #bodySrc[#bodyFrom, #bodyTo). */
+  #body: Buffer | undefined;
+  #bodySrc: Buffer;
+  #bodyFrom = 0;
+  #bodyTo = 0;
   #c: Cache;
-  #wire: Wire | undefined;
+  #wire: Wire | undefined = undefined;
 
   constructor(headers?: SipHeaders, body?: Buffer) {
     this.headers = headers ?? new SipHeaders();
-    this.body = body ?? EMPTY_BODY;
-    this.#c = { h: this.headers, v: this.headers.version };
+    this.#body = body ?? EMPTY_BODY;
+    this.#bodySrc = EMPTY_BODY;
+    this.#c = new Cache(this.headers);
+  }
+
+  /** Bytes, never decoded (multipart kept intact); a parsed body is a view of the input. */
+  get body(): Buffer {
+    const b = this.#body;
+    if (b !== undefined) return b;
+    // the view is made on first read: routing never touches the body
+    const view =
+      this.#bodyTo > this.#bodyFrom
+        ? this.#bodySrc.subarray(this.#bodyFrom, this.#bodyTo)
+        : EMPTY_BODY;
+    this.#body = view;
+    this.#bodySrc = EMPTY_BODY;
+    if (this.#wire !== undefined) this.#wire.body = view;
+    return view;
+  }
+
+  set body(value: Buffer) {
+    this.#body = value;
+    this.#bodySrc = EMPTY_BODY;
+  }
+
+  /** @internal Used by the parser: the body is buf[from, to), materialised on first read. */
+  setBodyView(buf: Buffer, from: number, to: number): void {
+    this.#body = undefined;
+    this.#bodySrc = buf;
+    this.#bodyFrom = from;
+    this.#bodyTo = to;
   }
 
   abstract readonly kind: 'request' | 'response';
@@ -113,7 +188,7 @@ export abstract class SipMessageBase {
   protected cache(): Cache {
     const c = this.#c;
     if (c.h === this.headers && c.v === this.headers.version) return c;
-    return (this.#c = { h: this.headers, v: this.headers.version });
+    return (this.#c = new Cache(this.headers));
   }
 
   /** @internal Seeds the cache with values the parser already computed. */
@@ -134,7 +209,7 @@ export abstract class SipMessageBase {
     const c = this.cache();
     if (c.via !== undefined) return c.via;
     const out: Via[] = [];
-    for (const s of this.headers.values('Via')) {
+    for (const s of this.headers.valuesOf(HeaderId.via)) {
       const r = parseVia(s);
       if (r.ok) out.push(r.value);
     }
@@ -144,7 +219,7 @@ export abstract class SipMessageBase {
   get topVia(): Via | undefined {
     const c = this.cache();
     if (c.topVia === undefined) {
-      const line = this.headers.get('Via');
+      const line = this.headers.firstOf(HeaderId.via);
       const r = line === undefined ? undefined : parseVia(line.slice(0, valueEnd(line, 0)));
       c.topVia = r?.ok === true ? r.value : null;
     }
@@ -159,7 +234,7 @@ export abstract class SipMessageBase {
 
   get callId(): string {
     const c = this.cache();
-    return (c.callId ??= (this.headers.get('Call-ID') ?? '').trim());
+    return (c.callId ??= (this.headers.firstOf(HeaderId.callId) ?? '').trim());
   }
 
   set callId(value: string) {
@@ -170,7 +245,7 @@ export abstract class SipMessageBase {
   get cseq(): CSeq {
     const c = this.cache();
     if (c.cseq === undefined) {
-      const raw = this.headers.get('CSeq');
+      const raw = this.headers.firstOf(HeaderId.cseq);
       c.cseq = (raw === undefined ? undefined : parseCSeq(raw)) ?? { seq: 0, method: '' };
     }
     return c.cseq;
@@ -179,16 +254,16 @@ export abstract class SipMessageBase {
   /** From value; an empty NameAddr (uri '') when missing or malformed. */
   get from(): NameAddr {
     const c = this.cache();
-    return (c.from ??= this.#nameAddr('From'));
+    return (c.from ??= this.#nameAddr(HeaderId.from));
   }
 
   get to(): NameAddr {
     const c = this.cache();
-    return (c.to ??= this.#nameAddr('To'));
+    return (c.to ??= this.#nameAddr(HeaderId.to));
   }
 
-  #nameAddr(name: string): NameAddr {
-    const raw = this.headers.get(name);
+  #nameAddr(id: HeaderId): NameAddr {
+    const raw = this.headers.firstOf(id);
     const r = raw === undefined ? undefined : parseNameAddr(raw);
     return r?.ok === true ? r.value : createNameAddr('');
   }
@@ -196,20 +271,20 @@ export abstract class SipMessageBase {
   get fromTag(): string | undefined {
     const c = this.cache();
     if (c.from !== undefined) return c.from.params.get('tag') ?? undefined;
-    return (c.fromTag ??= tagOf(this.headers.get('From') ?? '') ?? null) ?? undefined;
+    return (c.fromTag ??= tagOf(this.headers.firstOf(HeaderId.from) ?? '') ?? null) ?? undefined;
   }
 
   get toTag(): string | undefined {
     const c = this.cache();
     if (c.to !== undefined) return c.to.params.get('tag') ?? undefined;
-    return (c.toTag ??= tagOf(this.headers.get('To') ?? '') ?? null) ?? undefined;
+    return (c.toTag ??= tagOf(this.headers.firstOf(HeaderId.to) ?? '') ?? null) ?? undefined;
   }
 
   /** undefined when absent or malformed. */
   get maxForwards(): number | undefined {
     const c = this.cache();
     if (c.maxForwards === undefined) {
-      const raw = this.headers.get('Max-Forwards');
+      const raw = this.headers.firstOf(HeaderId.maxForwards);
       const n = raw === undefined ? -1 : parseDecimal(raw.trim());
       c.maxForwards = n < 0 || n > 255 ? null : n;
     }
@@ -226,7 +301,7 @@ export abstract class SipMessageBase {
     const c = this.cache();
     if (c.contacts !== undefined) return c.contacts;
     const out: Contact[] = [];
-    for (const s of this.headers.values('Contact')) {
+    for (const s of this.headers.valuesOf(HeaderId.contact)) {
       const r = parseContact(s);
       if (r.ok) out.push(r.value);
     }
@@ -235,23 +310,22 @@ export abstract class SipMessageBase {
 
   get routes(): readonly NameAddr[] {
     const c = this.cache();
-    return (c.routes ??= nameAddrList(this.headers.values('Route')));
+    return (c.routes ??= nameAddrList(this.headers.valuesOf(HeaderId.route)));
   }
 
   get recordRoutes(): readonly NameAddr[] {
     const c = this.cache();
-    return (c.recordRoutes ??= nameAddrList(this.headers.values('Record-Route')));
+    return (c.recordRoutes ??= nameAddrList(this.headers.valuesOf(HeaderId.recordRoute)));
   }
 
   /** Serialises the message; Content-Length is set to the body length. */
   toBuffer(): Buffer {
-    const body = this.body;
     const w = this.#wire;
     if (
       w !== undefined &&
       w.headers === this.headers &&
       w.version === this.headers.version &&
-      w.body === body &&
+      (this.#body === undefined || this.#body === w.body) &&
       w.k1 === this.startPart1() &&
       w.k2 === this.startPart2()
     ) {
@@ -260,6 +334,7 @@ export abstract class SipMessageBase {
       w.buf.copy(out, 0, w.from, w.end);
       return out;
     }
+    const body = this.body;
     const len = String(body.length);
     if (this.headers.get('Content-Length') !== len) this.headers.set('Content-Length', len);
     const head = this.startLine() + '\r\n' + this.headers.serialize(body.length) + '\r\n';
@@ -271,16 +346,9 @@ export abstract class SipMessageBase {
 
   /** @internal Remembers the received bytes [from, end) for verbatim re-serialisation. */
   setWire(buf: Buffer, from: number, end: number): void {
-    this.#wire = {
-      buf,
-      from,
-      end,
-      headers: this.headers,
-      version: this.headers.version,
-      body: this.body,
-      k1: this.startPart1(),
-      k2: this.startPart2(),
-    };
+    const w = new Wire(buf, from, end, this.headers, this.startPart1(), this.startPart2());
+    w.body = this.#body;
+    this.#wire = w;
   }
 
   /** The message as text (body decoded as UTF-8); for logs and tests. */
@@ -293,7 +361,9 @@ export class SipRequest extends SipMessageBase {
   readonly kind = 'request' as const;
   method: string;
   #uri: string;
-  #parsedUri: { raw: string; uri: Uri } | undefined;
+  /** #uri parsed, valid while #parsedRaw === #uri. */
+  #parsedRaw: string | undefined = undefined;
+  #parsedUri: Uri | undefined = undefined;
 
   constructor(method: string, uri: string, headers?: SipHeaders, body?: Buffer) {
     super(headers, body);
@@ -310,13 +380,20 @@ export class SipRequest extends SipMessageBase {
     this.#uri = value;
   }
 
+  /** @internal Used by the parser: the Request-URI it already parsed from the bytes. */
+  seedRequestUri(uri: Uri): void {
+    this.#parsedRaw = this.#uri;
+    this.#parsedUri = uri;
+  }
+
   /** Parsed Request-URI; an AbsoluteUri with the raw text when it does not parse. */
   get requestUri(): Uri {
     const p = this.#parsedUri;
-    if (p !== undefined && p.raw === this.#uri) return p.uri;
+    if (p !== undefined && this.#parsedRaw === this.#uri) return p;
     const r = parseUri(this.#uri);
     const uri: Uri = r.ok ? r.uri : { scheme: '', raw: this.#uri };
-    this.#parsedUri = { raw: this.#uri, uri };
+    this.#parsedRaw = this.#uri;
+    this.#parsedUri = uri;
     return uri;
   }
 

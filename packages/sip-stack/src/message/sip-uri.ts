@@ -1,6 +1,7 @@
 // SIP, SIPS and tel URIs: parsing, formatting and comparison (RFC 3261 §19.1, RFC 3966, RFC 5118).
 
 import { isIPv6 } from 'node:net';
+import { textBytes } from './text-bytes.js';
 
 export interface SipUri {
   scheme: 'sip' | 'sips';
@@ -32,7 +33,8 @@ export type Uri = SipUri | TelUri | AbsoluteUri;
 export type ParseUriResult = { ok: true; uri: Uri } | { ok: false; reason: string };
 
 function table(chars: string): Uint8Array {
-  const t = new Uint8Array(128);
+  // 256 entries: bytes above 0x7F are in no set, without a range check
+  const t = new Uint8Array(256);
   for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
   return t;
 }
@@ -53,11 +55,10 @@ const SCHEME = table(ALNUM + '+-.');
 /** RFC 3966 global/local number digits and visual separators. */
 const TEL = table('0123456789abcdefABCDEF*#+-.()pPwW');
 
-function allIn(t: Uint8Array, s: string, from = 0, to = s.length): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || t[c] !== 1) return false;
-  }
+// The scanners decide on bytes `b` (b[i] is s.charCodeAt(i), see textBytes) and slice from `s`.
+
+function allIn(t: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (t[b[i] as number] !== 1) return false;
   return true;
 }
 
@@ -65,114 +66,155 @@ const bad = (reason: string): ParseUriResult => ({ ok: false, reason });
 
 /** Parses a URI; unknown schemes become AbsoluteUri. Never throws. */
 export function parseUri(s: string): ParseUriResult {
-  const colon = s.indexOf(':');
-  if (colon <= 0) return bad('missing URI scheme');
-  if (!allIn(SCHEME, s, 0, colon)) return bad('bad URI scheme');
-  const scheme = s.slice(0, colon).toLowerCase();
-  if (scheme === 'sip' || scheme === 'sips') return parseSip(s, colon + 1, scheme);
-  if (scheme === 'tel') return parseTel(s, colon + 1);
-  // RFC 3261 §19.1: other schemes (absoluteURI) are carried opaquely
-  for (let i = colon + 1; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32 || c === 34 || c === 60 || c === 62 || c >= 127) return bad('bad character in URI');
-  }
-  if (colon + 1 >= s.length) return bad('empty URI');
-  return { ok: true, uri: { scheme, raw: s } };
+  const r = parseUriBytes(textBytes(s), s, 0, s.length);
+  return typeof r === 'string' ? bad(r) : { ok: true, uri: r };
 }
 
-function parseSip(s: string, p: number, scheme: 'sip' | 'sips'): ParseUriResult {
-  const n = s.length;
+/** True when b[i, i + word.length) equals the lower-case `word` ignoring ASCII case. */
+function schemeIs(b: Uint8Array, i: number, len: number, word: string): boolean {
+  if (len !== word.length) return false;
+  for (let k = 0; k < len; k++)
+    if (((b[i + k] as number) | 32) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * @internal parseUri on s[start, end) deciding on the bytes `b` (b[i] = s.charCodeAt(i), e.g. a
+ * received buffer and its latin1 text). Returns the URI or the reason it is malformed.
+ */
+export function parseUriBytes(b: Uint8Array, s: string, start: number, end: number): Uri | string {
+  let colon = s.indexOf(':', start);
+  if (colon >= end) colon = -1;
+  if (colon <= start) return 'missing URI scheme';
+  // (SCHEME chars are letters, digits, "+-.": `| 32` below only folds letters)
+  if (!allIn(SCHEME, b, start, colon)) return 'bad URI scheme';
+  const len = colon - start;
+  if (schemeIs(b, start, len, 'sip')) return parseSip(b, s, colon + 1, end, 'sip');
+  if (schemeIs(b, start, len, 'sips')) return parseSip(b, s, colon + 1, end, 'sips');
+  if (schemeIs(b, start, len, 'tel')) return parseTel(b, s, colon + 1, end);
+  // RFC 3261 §19.1: other schemes (absoluteURI) are carried opaquely
+  for (let i = colon + 1; i < end; i++) {
+    const c = b[i] as number;
+    if (c <= 32 || c === 34 || c === 60 || c === 62 || c >= 127) return 'bad character in URI';
+  }
+  if (colon + 1 >= end) return 'empty URI';
+  const raw = start === 0 && end === s.length ? s : s.slice(start, end);
+  return { scheme: s.slice(start, colon).toLowerCase(), raw };
+}
+
+function parseSip(
+  b: Uint8Array,
+  s: string,
+  p: number,
+  n: number,
+  scheme: 'sip' | 'sips',
+): SipUri | string {
   const uri: SipUri = { scheme, host: '', params: new Map(), headers: new Map() };
-  const at = s.indexOf('@', p);
+  let at = s.indexOf('@', p);
+  if (at >= n) at = -1;
   if (at >= 0) {
     const pc = s.indexOf(':', p);
     const userEnd = pc >= 0 && pc < at ? pc : at;
-    if (userEnd === p) return bad('empty user part');
-    if (!allIn(USER, s, p, userEnd)) return bad('bad character in user part');
+    if (userEnd === p) return 'empty user part';
+    if (!allIn(USER, b, p, userEnd)) return 'bad character in user part';
     uri.user = s.slice(p, userEnd);
     if (userEnd < at) {
-      if (!allIn(PASSWORD, s, userEnd + 1, at)) return bad('bad character in password');
+      if (!allIn(PASSWORD, b, userEnd + 1, at)) return 'bad character in password';
       uri.password = s.slice(userEnd + 1, at);
     }
     p = at + 1;
   }
   let i = p;
-  if (s.charCodeAt(p) === 91 /* [ */) {
+  let upper = false;
+  if (b[p] === 91 /* [ */ && p < n) {
     // RFC 5118 / RFC 3261 §25.1 IPv6reference = "[" IPv6address "]"
-    const close = s.indexOf(']', p);
-    if (close < 0 || !allIn(IPV6, s, p + 1, close) || !isIPv6(s.slice(p + 1, close)))
-      return bad('bad IPv6 reference');
+    let close = s.indexOf(']', p);
+    if (close >= n) close = -1;
+    if (close < 0 || !allIn(IPV6, b, p + 1, close) || !isIPv6(s.slice(p + 1, close)))
+      return 'bad IPv6 reference';
     i = close + 1;
+    upper = true;
   } else {
-    while (i < n && isIn(HOST, s.charCodeAt(i))) i++;
-    if (i === p) return bad('missing host');
+    for (; i < n; i++) {
+      const c = b[i] as number;
+      if (HOST[c] !== 1) break;
+      if (c >= 65 && c <= 90) upper = true;
+    }
+    if (i === p) return 'missing host';
   }
-  uri.host = lowerSlice(s, p, i);
-  if (i < n && s.charCodeAt(i) === 58 /* : */) {
+  uri.host = upper ? s.slice(p, i).toLowerCase() : s.slice(p, i);
+  if (i < n && b[i] === 58 /* : */) {
     const ps = ++i;
-    while (i < n && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-    const port = Number(s.slice(ps, i));
-    if (i === ps || i - ps > 5 || port > 65535) return bad('bad port');
+    let port = 0;
+    for (; i < n; i++) {
+      const d = (b[i] as number) - 48;
+      if (d < 0 || d > 9) break;
+      port = port * 10 + d;
+    }
+    if (i === ps || i - ps > 5 || port > 65535) return 'bad port';
     uri.port = port;
   }
-  while (i < n && s.charCodeAt(i) === 59 /* ; */) {
+  while (i < n && b[i] === 59 /* ; */) {
     const ns = ++i;
-    while (i < n && isIn(PARAM, s.charCodeAt(i))) i++;
-    if (i === ns) return bad('empty URI parameter');
-    const name = s.slice(ns, i).toLowerCase();
-    if (i < n && s.charCodeAt(i) === 61 /* = */) {
+    let upperName = false;
+    for (; i < n; i++) {
+      const c = b[i] as number;
+      if (PARAM[c] !== 1) break;
+      if (c >= 65 && c <= 90) upperName = true;
+    }
+    if (i === ns) return 'empty URI parameter';
+    const name = upperName ? s.slice(ns, i).toLowerCase() : paramName(b, s, ns, i);
+    if (i < n && b[i] === 61 /* = */) {
       const vs = ++i;
-      while (i < n && isIn(PARAM, s.charCodeAt(i))) i++;
-      if (i === vs) return bad(`empty value for URI parameter "${name}"`);
+      while (i < n && PARAM[b[i] as number] === 1) i++;
+      if (i === vs) return `empty value for URI parameter "${name}"`;
       uri.params.set(name, s.slice(vs, i));
     } else uri.params.set(name, null);
   }
-  if (i < n && s.charCodeAt(i) === 63 /* ? */) {
+  if (i < n && b[i] === 63 /* ? */) {
     do {
       const ns = ++i;
-      while (i < n && isIn(HNV, s.charCodeAt(i))) i++;
-      if (i === ns || s.charCodeAt(i) !== 61) return bad('bad URI header');
+      while (i < n && HNV[b[i] as number] === 1) i++;
+      if (i === ns || i >= n || b[i] !== 61) return 'bad URI header';
       const vs = ++i;
-      while (i < n && isIn(HNV, s.charCodeAt(i))) i++;
+      while (i < n && HNV[b[i] as number] === 1) i++;
       uri.headers.set(s.slice(ns, vs - 1), s.slice(vs, i));
-    } while (i < n && s.charCodeAt(i) === 38 /* & */);
+    } while (i < n && b[i] === 38 /* & */);
   }
-  if (i !== n) return bad(`unexpected character "${s.charAt(i)}" in URI`);
-  return { ok: true, uri };
+  if (i !== n) return `unexpected character "${s.charAt(i)}" in URI`;
+  return uri;
 }
 
-/** `s.slice(start, end)` lower-cased, allocating once. */
-function lowerSlice(s: string, start: number, end: number): string {
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return s.slice(start, end).toLowerCase();
-  }
+/** Interned names of the common URI parameters (lower-case already); others sliced. */
+function paramName(b: Uint8Array, s: string, start: number, end: number): string {
+  const len = end - start;
+  const c = b[start];
+  if (c === 108 && len === 2 && b[start + 1] === 114) return 'lr';
+  if (c === 117 && schemeIs(b, start, len, 'user')) return 'user';
+  if (c === 116 && schemeIs(b, start, len, 'transport')) return 'transport';
   return s.slice(start, end);
 }
 
-function isIn(t: Uint8Array, c: number): boolean {
-  return c < 128 && t[c] === 1;
-}
-
-function parseTel(s: string, p: number): ParseUriResult {
-  const semi = s.indexOf(';', p);
-  const end = semi < 0 ? s.length : semi;
-  if (end === p || !allIn(TEL, s, p, end)) return bad('bad telephone number');
+function parseTel(b: Uint8Array, s: string, p: number, n: number): TelUri | string {
+  let semi = s.indexOf(';', p);
+  if (semi >= n) semi = -1;
+  const end = semi < 0 ? n : semi;
+  if (end === p || !allIn(TEL, b, p, end)) return 'bad telephone number';
   const uri: TelUri = { scheme: 'tel', number: s.slice(p, end), params: new Map() };
   let i = end;
-  while (i < s.length && s.charCodeAt(i) === 59) {
+  while (i < n && b[i] === 59) {
     const ns = ++i;
-    while (i < s.length && isIn(PARAM, s.charCodeAt(i))) i++;
-    if (i === ns) return bad('empty tel parameter');
+    while (i < n && PARAM[b[i] as number] === 1) i++;
+    if (i === ns) return 'empty tel parameter';
     const name = s.slice(ns, i).toLowerCase();
-    if (s.charCodeAt(i) === 61) {
+    if (i < n && b[i] === 61) {
       const vs = ++i;
-      while (i < s.length && isIn(PARAM, s.charCodeAt(i))) i++;
+      while (i < n && PARAM[b[i] as number] === 1) i++;
       uri.params.set(name, s.slice(vs, i));
     } else uri.params.set(name, null);
   }
-  if (i !== s.length) return bad('unexpected character in tel URI');
-  return { ok: true, uri };
+  if (i !== n) return 'unexpected character in tel URI';
+  return uri;
 }
 
 /** Serialises a URI. */

@@ -1,17 +1,7 @@
 // Via header values (RFC 3261 §20.42, §18.2.1; RFC 3581 rport; RFC 5118 IPv6).
 
-import { formatParams, quotedEnd } from './header-values.js';
-
-function table(chars: string): Uint8Array {
-  const t = new Uint8Array(128);
-  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
-  return t;
-}
-const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-/** RFC 3261 §25.1 token (module-local copy: imported bindings are slower in hot loops). */
-const TOKEN = table(ALNUM + "-.!%*_+`'~");
-/** gen-value characters: token / host (IPv6 brackets and colons). */
-const PVALUE = table(ALNUM + "-.!%*_+`'~:[]");
+import { formatParams, PVALUE, TOKEN } from './header-values.js';
+import { textBytes } from './text-bytes.js';
 
 export interface Via {
   /** "SIP/2.0" */
@@ -33,62 +23,84 @@ export type ParseViaResult = { ok: true; value: Via } | { ok: false; reason: str
 
 const bad = (reason: string): ParseViaResult => ({ ok: false, reason });
 
-function isWs(c: number): boolean {
+/** Byte tables (256 entries: no range check in the loops). */
+const TOKEN_B = new Uint8Array(256);
+TOKEN_B.set(TOKEN);
+const PVALUE_B = new Uint8Array(256);
+PVALUE_B.set(PVALUE);
+
+function isWs(c: number | undefined): boolean {
   return c === 32 || c === 9 || c === 13 || c === 10;
 }
 
-function skipWs(s: string, i: number, end: number): number {
-  while (i < end && isWs(s.charCodeAt(i))) i++;
+// The scanners below decide on bytes `b` (b[i] is s.charCodeAt(i), see textBytes) and slice
+// strings from `s`; indices are shared.
+
+function skipWs(b: Uint8Array, i: number, end: number): number {
+  while (i < end && isWs(b[i])) i++;
   return i;
 }
 
-function tokenEnd(s: string, i: number, end: number): number {
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || TOKEN[c] !== 1) break;
-    i++;
-  }
+function tokenEnd(b: Uint8Array, i: number, end: number): number {
+  while (i < end && TOKEN_B[b[i] as number] === 1) i++;
   return i;
 }
 
-function transportName(t: string): string {
-  if (t === 'UDP' || t === 'TCP' || t === 'TLS' || t === 'WS' || t === 'WSS') return t;
-  return t.toUpperCase();
+/** Interned transport names: no string kept per message for the usual ones. */
+function transportName(b: Uint8Array, s: string, i: number, e: number): string {
+  const len = e - i;
+  const c0 = b[i];
+  if (len === 3 && b[i + 2] === 80 /* P */) {
+    if (c0 === 85 && b[i + 1] === 68) return 'UDP';
+    if (c0 === 84 && b[i + 1] === 67) return 'TCP';
+  } else if (len === 3 && c0 === 84 && b[i + 1] === 76 && b[i + 2] === 83) return 'TLS';
+  else if (len === 2 && c0 === 87 && b[i + 1] === 83) return 'WS';
+  else if (len === 3 && c0 === 87 && b[i + 1] === 83 && b[i + 2] === 83) return 'WSS';
+  return s.slice(i, e).toUpperCase();
 }
 
 /** Parses the sent-protocol "SIP / 2.0 / UDP" (LWS allowed around "/"); -1 on error. */
-function parseProtocol(s: string, i: number, end: number, out: [string, string]): number {
+function parseProtocol(
+  b: Uint8Array,
+  s: string,
+  i: number,
+  end: number,
+  out: [string, string],
+): number {
   // fast path: exactly "SIP/2.0/"
   if (
-    s.charCodeAt(i) === 83 &&
-    s.charCodeAt(i + 1) === 73 &&
-    s.charCodeAt(i + 2) === 80 &&
-    s.charCodeAt(i + 3) === 47 &&
-    s.charCodeAt(i + 4) === 50 &&
-    s.charCodeAt(i + 5) === 46 &&
-    s.charCodeAt(i + 6) === 48 &&
-    s.charCodeAt(i + 7) === 47
+    b[i] === 83 &&
+    b[i + 1] === 73 &&
+    b[i + 2] === 80 &&
+    b[i + 3] === 47 &&
+    b[i + 4] === 50 &&
+    b[i + 5] === 46 &&
+    b[i + 6] === 48 &&
+    b[i + 7] === 47 &&
+    i + 8 <= end
   ) {
-    const e = tokenEnd(s, i + 8, end);
+    const e = tokenEnd(b, i + 8, end);
     if (e === i + 8) return -1;
     out[0] = 'SIP/2.0';
-    out[1] = transportName(s.slice(i + 8, e));
+    out[1] = transportName(b, s, i + 8, e);
     return e;
   }
   const parts: string[] = [];
+  let ts = i;
   for (let k = 0; k < 3; k++) {
-    i = skipWs(s, i, end);
+    i = skipWs(b, i, end);
     if (k > 0) {
-      if (i >= end || s.charCodeAt(i) !== 47 /* / */) return -1;
-      i = skipWs(s, i + 1, end);
+      if (i >= end || b[i] !== 47 /* / */) return -1;
+      i = skipWs(b, i + 1, end);
     }
-    const e = tokenEnd(s, i, end);
+    const e = tokenEnd(b, i, end);
     if (e === i) return -1;
     parts.push(s.slice(i, e));
+    ts = i;
     i = e;
   }
   out[0] = (parts[0] ?? '').toUpperCase() + '/' + (parts[1] ?? '');
-  out[1] = transportName(parts[2] ?? '');
+  out[1] = transportName(b, s, ts, i);
   return i;
 }
 
@@ -97,46 +109,51 @@ const PROTO: [string, string] = ['', ''];
 
 /** Parses one via-parm (a single Via value, not a comma-separated list). Never throws. */
 export function parseVia(s: string): ParseViaResult {
-  return parseViaAt(s, 0, s.length);
+  const r = parseViaBytes(textBytes(s), s, 0, s.length);
+  return typeof r === 'string' ? bad(r) : { ok: true, value: r };
 }
 
-/** @internal parseVia on s[start, end) without slicing (LWS may include folded CRLFs). */
-export function parseViaAt(s: string, start: number, n: number): ParseViaResult {
+/**
+ * @internal parseVia on s[start, end) deciding on the bytes `b` (b[i] = s.charCodeAt(i), e.g. the
+ * received buffer and its latin1 text), without slicing the value. LWS may include folded CRLFs.
+ * Returns the Via or the reason it is malformed.
+ */
+export function parseViaBytes(b: Uint8Array, s: string, start: number, n: number): Via | string {
   const proto = PROTO;
-  let i = parseProtocol(s, skipWs(s, start, n), n, proto);
-  if (i < 0) return bad('bad Via sent-protocol');
-  const hs = skipWs(s, i, n);
-  if (hs === i) return bad('missing LWS before Via sent-by');
+  let i = parseProtocol(b, s, skipWs(b, start, n), n, proto);
+  if (i < 0) return 'bad Via sent-protocol';
+  const hs = skipWs(b, i, n);
+  if (hs === i) return 'missing LWS before Via sent-by';
   i = hs;
   let upper = false;
-  if (s.charCodeAt(i) === 91 /* [ */) {
+  if (b[i] === 91 /* [ */ && i < n) {
     const close = s.indexOf(']', i);
-    if (close < 0 || close >= n) return bad('bad IPv6 reference in Via');
+    if (close < 0 || close >= n) return 'bad IPv6 reference in Via';
     i = close + 1;
     upper = true;
   } else {
     for (; i < n; i++) {
-      const c = s.charCodeAt(i);
+      const c = b[i] as number;
       if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95)
         continue;
       if (c >= 65 && c <= 90) upper = true;
       else break;
     }
   }
-  if (i === hs) return bad('missing Via sent-by host');
+  if (i === hs) return 'missing Via sent-by host';
   const host = upper ? s.slice(hs, i).toLowerCase() : s.slice(hs, i);
   let port: number | undefined;
-  let j = skipWs(s, i, n);
-  if (j < n && s.charCodeAt(j) === 58 /* : */) {
-    j = skipWs(s, j + 1, n);
+  let j = skipWs(b, i, n);
+  if (j < n && b[j] === 58 /* : */) {
+    j = skipWs(b, j + 1, n);
     const ps = j;
     let p = 0;
     for (; j < n; j++) {
-      const d = s.charCodeAt(j) - 48;
+      const d = (b[j] as number) - 48;
       if (d < 0 || d > 9) break;
       p = p * 10 + d;
     }
-    if (j === ps || j - ps > 5 || p > 65535) return bad('bad Via port');
+    if (j === ps || j - ps > 5 || p > 65535) return 'bad Via port';
     port = p;
     i = j;
   }
@@ -150,67 +167,66 @@ export function parseViaAt(s: string, start: number, n: number): ParseViaResult 
     received: undefined,
     rport: undefined,
   };
-  const err = parseViaParams(s, i, n, v);
-  return err === null ? { ok: true, value: v } : bad(err);
+  const err = parseViaParams(b, s, i, n, v);
+  return err === null ? v : err;
+}
+
+/** True when b[i, i + word.length) is the lower-case `word` exactly. */
+function isWord(b: Uint8Array, i: number, len: number, word: string): boolean {
+  if (len !== word.length) return false;
+  for (let k = 0; k < len; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
+  return true;
 }
 
 /** Interned names of the common via-params (no allocation); other names sliced. */
-function knownParam(s: string, start: number, end: number): string {
+function knownParam(b: Uint8Array, s: string, start: number, end: number): string {
   const len = end - start;
-  const c = s.charCodeAt(start);
-  if (
-    len === 6 &&
-    c === 98 &&
-    s.charCodeAt(start + 5) === 104 &&
-    s.charCodeAt(start + 1) === 114 &&
-    s.charCodeAt(start + 2) === 97 &&
-    s.charCodeAt(start + 3) === 110 &&
-    s.charCodeAt(start + 4) === 99
-  )
-    return 'branch';
-  if (
-    len === 5 &&
-    c === 114 &&
-    s.charCodeAt(start + 1) === 112 &&
-    s.charCodeAt(start + 2) === 111 &&
-    s.charCodeAt(start + 3) === 114 &&
-    s.charCodeAt(start + 4) === 116
-  )
-    return 'rport';
+  const c = b[start];
+  if (c === 98 && isWord(b, start, len, 'branch')) return 'branch';
+  if (c === 114 && isWord(b, start, len, 'rport')) return 'rport';
+  if (c === 114 && isWord(b, start, len, 'received')) return 'received';
   return s.slice(start, end);
 }
 
+/** Index just past the closing quote of the quoted-string at `i` (a '"') before `end`, or -1. */
+function quotedEnd(b: Uint8Array, i: number, end: number): number {
+  for (let j = i + 1; j < end; j++) {
+    const c = b[j];
+    if (c === 92 /* \ */)
+      j++; // RFC 3261 §25.1 quoted-pair
+    else if (c === 34 /* " */) return j + 1;
+  }
+  return -1;
+}
+
 /** `*( SEMI via-params )`, filling v.params and the branch/received/rport fields. */
-function parseViaParams(s: string, i: number, n: number, v: Via): string | null {
+function parseViaParams(b: Uint8Array, s: string, i: number, n: number, v: Via): string | null {
   const params = v.params;
   for (;;) {
-    i = skipWs(s, i, n);
+    i = skipWs(b, i, n);
     if (i >= n) return null;
-    if (s.charCodeAt(i) !== 59 /* ; */) return 'expected ";" before Via parameter';
-    i = skipWs(s, i + 1, n);
+    if (b[i] !== 59 /* ; */) return 'expected ";" before Via parameter';
+    i = skipWs(b, i + 1, n);
     const ns = i;
     let upper = false;
     for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 128 || TOKEN[c] !== 1) break;
+      const c = b[i] as number;
+      if (TOKEN_B[c] !== 1) break;
       if (c >= 65 && c <= 90) upper = true;
     }
     if (i === ns) return 'empty Via parameter name';
-    const name = upper ? s.slice(ns, i).toLowerCase() : knownParam(s, ns, i);
-    i = skipWs(s, i, n);
+    const name = upper ? s.slice(ns, i).toLowerCase() : knownParam(b, s, ns, i);
+    i = skipWs(b, i, n);
     let value: string | null = null;
-    if (i < n && s.charCodeAt(i) === 61 /* = */) {
-      i = skipWs(s, i + 1, n);
+    if (i < n && b[i] === 61 /* = */) {
+      i = skipWs(b, i + 1, n);
       const vs = i;
-      if (i < n && s.charCodeAt(i) === 34 /* " */) {
-        const e = quotedEnd(s, i);
-        if (e < 0 || e > n) return 'unterminated quoted string in Via parameter';
+      if (i < n && b[i] === 34 /* " */) {
+        const e = quotedEnd(b, i, n);
+        if (e < 0) return 'unterminated quoted string in Via parameter';
         i = e;
       } else {
-        for (; i < n; i++) {
-          const c = s.charCodeAt(i);
-          if (c >= 128 || PVALUE[c] !== 1) break;
-        }
+        while (i < n && PVALUE_B[b[i] as number] === 1) i++;
       }
       if (i === vs) return `empty value for Via parameter "${name}"`;
       value = s.slice(vs, i);

@@ -1,0 +1,423 @@
+/**
+ * A call the B2BUA is party to: the caller's leg (we answered its INVITE), the callee legs we
+ * forked to, and the media anchored on the relay between them. This file holds the set-up and
+ * tear-down; SDP is in `sdp/`, in-call requests and timers in `signalling/`.
+ */
+import { TypedEmitter } from '@switchboard/sip-stack';
+import type {
+  Clock,
+  DialogSession,
+  EndpointLogger,
+  HeaderValues,
+  IncomingRequest,
+  SipEndpoint,
+  SipResponse,
+  TerminationReason,
+} from '@switchboard/sip-stack';
+import { B2buaError, B2buaErrorCode } from '../b2bua-error.js';
+import type { MediaRelay, RelaySide } from '../media/media-relay.js';
+import { outboundIdentity } from '../policy/caller-id.js';
+import { outboundHeaders } from '../policy/header-policy.js';
+import { MediaAnchor } from '../sdp/media-anchor.js';
+import { respondSafely, type CallContext } from '../signalling/call-context.js';
+import { OfferRelay } from '../signalling/offer-relay.js';
+import { RequestRelay } from '../signalling/request-relay.js';
+import { SessionRefresh } from '../signalling/session-refresh.js';
+import {
+  SessionTimer,
+  retryAfter422,
+  uacOfferHeaders,
+  uacSettings,
+  uasNegotiate,
+  type TimerSettings,
+} from '../signalling/session-timer.js';
+import type { MediaLeg, MediaServer } from '../media/media-server.js';
+import { TransferHandler, type TransferHost } from '../transfer/transfer.js';
+import { holdChannels } from '../trunk/channel-limiter.js';
+import { MediaInsertion } from './media-insertion.js';
+import { CallState, CallStateMachine } from './call-state.js';
+import type { CallEnd, CallEndReason, CallEvents, CallPlan, OutboundTarget } from './call-types.js';
+import { callerStatus, hasSdp, supports100rel } from './call-helpers.js';
+import { checkInvite, mediaWarning } from './check-invite.js';
+import { Leg } from './leg.js';
+import {
+  OutboundFork,
+  type ForkAnswer,
+  type ForkFailure,
+  type ForkRequest,
+} from './outbound-fork.js';
+
+const SDP = 'application/sdp';
+/** Methods our legs take: peers learn that we accept UPDATE (RFC 3311) and REFER. */
+export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, REFER, NOTIFY';
+
+export interface CallOptions {
+  id: string;
+  endpoint: SipEndpoint;
+  /** The caller's INVITE. */
+  incoming: IncomingRequest;
+  plan: CallPlan;
+  relay: MediaRelay;
+  clock: Clock;
+  logger: EndpointLogger;
+}
+
+export class Call extends TypedEmitter<CallEvents> {
+  readonly id: string;
+  readonly caller: IncomingRequest;
+  readonly media: MediaAnchor;
+  readonly ended: Promise<CallEnd>;
+  readonly #options: CallOptions;
+  readonly #sm: CallStateMachine;
+  readonly #legs: Partial<Record<RelaySide, Leg>> = {};
+  readonly #timers: Partial<Record<RelaySide, SessionTimer>> = {};
+  readonly #ctx: CallContext;
+  readonly #offers: OfferRelay;
+  readonly #requests: RequestRelay;
+  readonly #refresh: SessionRefresh;
+  readonly #transfers: TransferHandler;
+  readonly #mediaLeg: MediaInsertion;
+  /** Sides whose leg is being transferred away: its end does not end the call. */
+  readonly #transferring = new Set<RelaySide>();
+  #fork: OutboundFork | undefined;
+  #end: CallEnd | undefined;
+  #resolveEnded!: (end: CallEnd) => void;
+  #callerTimer: { settings: TimerSettings | undefined; headers: HeaderValues } = {
+    settings: undefined,
+    headers: {},
+  };
+  #lastProgress = 0;
+  #releaseChannels: () => void = () => undefined;
+
+  constructor(options: CallOptions) {
+    super();
+    this.id = options.id;
+    this.caller = options.incoming;
+    this.#options = options;
+    this.media = new MediaAnchor({ relay: options.relay, codecs: options.plan.policy?.codecs });
+    this.#sm = new CallStateMachine((state, previous) => this.emit('state', state, previous));
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    this.#ctx = this.#context();
+    this.#offers = new OfferRelay(this.#ctx);
+    this.#requests = new RequestRelay(this.#ctx);
+    this.#refresh = new SessionRefresh(this.#ctx);
+    this.#transfers = new TransferHandler(this.#transferHost());
+    this.#mediaLeg = new MediaInsertion({
+      media: this.media,
+      clock: options.clock,
+      callId: this.id,
+      leg: (side) => this.#legs[side],
+    });
+    this.setListenerErrorHandler((err, event) =>
+      options.logger.error(
+        { err, event, callId: this.caller.request.callId },
+        'call listener threw',
+      ),
+    );
+  }
+
+  get state(): CallState {
+    return this.#sm.state;
+  }
+
+  get end(): CallEnd | undefined {
+    return this.#end;
+  }
+
+  /** The leg on a side: 'a' the caller's, 'b' the answering callee's. */
+  leg(side: RelaySide): Leg | undefined {
+    return this.#legs[side];
+  }
+
+  timer(side: RelaySide): SessionTimer | undefined {
+    return this.#timers[side];
+  }
+
+  /** Runs the call: checks the caller's INVITE, anchors its offer and forks to the targets. */
+  async start(): Promise<void> {
+    const { incoming: req, plan } = this.#options;
+    req.on('cancel', () => this.#finish('caller-cancelled', { status: 487, side: 'a' }));
+    const check = checkInvite(req.request);
+    if (!check.ok) {
+      this.#refuse(
+        check.status,
+        check.reason,
+        check.headers ?? {},
+        check.status === 483 ? 'rejected' : 'media-failed',
+      );
+      return;
+    }
+    const release = holdChannels(plan.channels ?? []);
+    if (release === undefined) {
+      // A trunk or account at max_channels: the caller may try again later.
+      this.#refuse(503, 'Channel Limit Reached', { 'Retry-After': '10' }, 'rejected');
+      return;
+    }
+    this.#releaseChannels = release;
+    if (plan.sessionTimer !== undefined) {
+      const negotiated = uasNegotiate(req.request, plan.sessionTimer);
+      if (!negotiated.ok) {
+        this.#refuse(422, 'Session Interval Too Small', negotiated.headers, 'rejected');
+        return;
+      }
+      this.#callerTimer = negotiated;
+    }
+    const offer = await this.media.offer('a', check.offer);
+    if (this.#end !== undefined) return; // cancelled while the relay allocated ports
+    if (!offer.ok) {
+      const headers =
+        offer.status === 503 ? { 'Retry-After': '5' } : mediaWarning(offer.status, offer.reason);
+      this.#refuse(offer.status, offer.reason, headers, 'media-failed');
+      return;
+    }
+    if (plan.targets.length === 0) {
+      this.#refuse(480, 'Temporarily Unavailable', {}, 'rejected');
+      return;
+    }
+    const fork = new OutboundFork(this.#options.endpoint, {
+      timeoutMs: plan.answerTimeoutMs ?? 60_000,
+      ...(plan.sessionTimer === undefined ? {} : { retry422: retryAfter422 }),
+    });
+    this.#fork = fork;
+    fork.on('provisional', (r) => this.#onProgress(r));
+    fork.on('answered', (a) => this.#onAnswered(a));
+    fork.on('failed', (f) => this.#onForkFailed(f));
+    fork.start(plan.targets, (t) => this.#outboundRequest(t, offer.sdp, check.maxForwards));
+  }
+
+  /**
+   * Puts a media leg (prompts, hold music, recording) in front of the party on `side`: the relay
+   * sends that party's media to the leg and the leg's to the party. The party is re-invited only
+   * if the leg cannot speak the codec in use (once). Needs an answered call.
+   */
+  async insertMedia(server: MediaServer, side: RelaySide = 'a'): Promise<MediaLeg> {
+    if (this.#sm.state !== CallState.Answered)
+      throw new B2buaError(B2buaErrorCode.State, 'the call is not answered');
+    return this.#mediaLeg.insert(server, side);
+  }
+
+  /** Removes the media leg; the parties hear each other again. */
+  removeMedia(): Promise<void> {
+    return this.#mediaLeg.remove();
+  }
+
+  /** Ends the call: CANCEL/487 before an answer, BYE on both legs after. */
+  hangup(): void {
+    this.#finish('local', { status: 487 });
+  }
+
+  #outboundRequest(target: OutboundTarget, sdp: string, maxForwards: number): ForkRequest {
+    const { incoming, plan, endpoint } = this.#options;
+    const host = endpoint.listeningPoints()[0]?.local.address ?? 'invalid';
+    const identity = outboundIdentity(incoming.request, target.uri, plan.policy?.callerId, host);
+    const timer = plan.sessionTimer === undefined ? {} : uacOfferHeaders(plan.sessionTimer);
+    // RFC 3262 hop by hop: the callee may send reliable provisionals when the caller takes them.
+    const supported = [
+      ...(plan.sessionTimer === undefined ? [] : ['timer']),
+      ...(supports100rel(incoming) ? ['100rel'] : []),
+    ];
+    return {
+      uri: identity.uri,
+      from: identity.from,
+      to: identity.to,
+      headers: {
+        ...outboundHeaders(incoming.request, plan.policy?.headers),
+        ...identity.headers,
+        ...timer,
+        ...(supported.length === 0 ? {} : { Supported: supported.join(', ') }),
+        Allow: ALLOW,
+      },
+      body: sdp,
+      maxForwards,
+    };
+  }
+
+  #onProgress(response: SipResponse): void {
+    if (this.#end !== undefined || this.caller.responded) return;
+    if (hasSdp(response)) {
+      // Early media: the provisional answer goes to the caller, the offer stays open for the 2xx.
+      const answer = this.media.answer('b', response.body.toString('utf8'), true);
+      if (answer.ok) {
+        // Early media toward a caller that takes 100rel goes reliably (RFC 3262), as from the callee.
+        this.#progress(response.status, {
+          body: answer.sdp,
+          contentType: SDP,
+          reliable: supports100rel(this.caller),
+        });
+        this.#sm.advance(CallState.Early);
+        this.emit('progress', response);
+        return;
+      }
+      this.#options.logger.warn(
+        { callId: this.caller.request.callId, reason: answer.reason },
+        'early SDP refused',
+      );
+    }
+    if (response.status === this.#lastProgress) return; // one 180 is enough for the caller
+    this.#progress(response.status, {});
+    if (response.status >= 180 && response.status <= 182) this.#sm.advance(CallState.Ringing);
+    this.emit('progress', response);
+  }
+
+  #progress(
+    status: number,
+    options: { body?: string; contentType?: string; reliable?: boolean },
+  ): void {
+    this.#lastProgress = status;
+    try {
+      this.caller.progress(status, { ...options, headers: { Allow: ALLOW } });
+    } catch {
+      // The caller was answered meanwhile (CANCEL → 487).
+    }
+  }
+
+  #onAnswered({ dialog, response }: ForkAnswer): void {
+    if (this.#end !== undefined) {
+      // RFC 3261 §15: an answer nobody wants any more (the caller cancelled) is hung up.
+      void dialog.bye().catch(() => undefined);
+      return;
+    }
+    const legB = this.#attach(new Leg('b', 'uac', dialog, response.headers.values('Allow')));
+    const answer = hasSdp(response)
+      ? this.media.answer('b', response.body.toString('utf8'))
+      : undefined;
+    if (answer === undefined || !answer.ok) {
+      const reason = answer?.ok === false ? answer.reason : 'no SDP answer in the 2xx';
+      this.#refuse(488, 'Not Acceptable Here', mediaWarning(488, reason), 'media-failed');
+      return;
+    }
+    let dialogA: DialogSession;
+    try {
+      dialogA = this.caller.accept({
+        body: answer.sdp,
+        contentType: SDP,
+        headers: { ...this.#callerTimer.headers, Allow: ALLOW },
+      });
+    } catch (err) {
+      this.#options.logger.warn(
+        { err, callId: this.caller.request.callId },
+        'caller could not be answered',
+      );
+      this.#finish('error', { side: 'a' });
+      return;
+    }
+    const legA = this.#attach(
+      new Leg('a', 'uas', dialogA, this.caller.request.headers.values('Allow')),
+    );
+    this.#sm.transition(CallState.Answered);
+    this.#startTimer(legA, this.#callerTimer.settings);
+    if (this.#options.plan.sessionTimer !== undefined)
+      this.#startTimer(legB, uacSettings(response));
+    this.emit('answered');
+  }
+
+  /** Makes `leg` the leg of its side: in-call requests relayed, its end ends the call. */
+  #attach(leg: Leg): Leg {
+    this.#legs[leg.side] = leg;
+    this.#offers.attach(leg);
+    this.#requests.attach(leg);
+    leg.dialog.onRequest('REFER', (req) => {
+      if (this.#ctx.refer === undefined) respondSafely(req, 501);
+      else this.#ctx.refer(leg.side, req);
+    });
+    leg.dialog.on('terminated', (reason) => this.#onLegEnded(leg, reason));
+    this.emit('leg', leg);
+    return leg;
+  }
+
+  #onLegEnded(leg: Leg, reason: TerminationReason): void {
+    if (this.#end !== undefined || this.#legs[leg.side] !== leg || this.#transferring.has(leg.side))
+      return;
+    const map: Partial<Record<TerminationReason, CallEndReason>> = {
+      'remote-bye': 'hangup',
+      'ack-timeout': 'ack-timeout',
+      'request-failed': 'dialog-failed',
+    };
+    this.#finish(map[reason] ?? 'error', { side: leg.side });
+  }
+
+  #startTimer(leg: Leg, settings: TimerSettings | undefined): void {
+    if (settings === undefined) return;
+    const timer = new SessionTimer(this.#options.clock, settings, {
+      refresh: () => void this.#refresh.refresh(leg),
+      expired: () => this.#finish('session-expired', { side: leg.side }),
+    });
+    this.#timers[leg.side] = timer;
+    timer.refreshed();
+  }
+
+  #onForkFailed(failure: ForkFailure): void {
+    if (this.#end !== undefined) return;
+    const status = callerStatus(failure.status);
+    this.#refuse(status, failure.reason, {}, failure.noAnswer ? 'no-answer' : 'rejected');
+  }
+
+  /** A final non-2xx to the caller (when it has none yet), then the end. */
+  #refuse(status: number, reason: string, headers: HeaderValues, end: CallEndReason): void {
+    respondSafely(this.caller, status, { reason, headers });
+    this.#finish(end, { status });
+  }
+
+  #finish(reason: CallEndReason, extra: { status?: number; side?: RelaySide } = {}): void {
+    if (this.#end !== undefined) return;
+    const end: CallEnd = { reason, ...extra };
+    this.#end = end;
+    this.#fork?.cancel();
+    for (const timer of Object.values(this.#timers)) timer.stop();
+    // The caller always gets a final response (RFC 3261 §13.3.1): 500 when nothing better is known.
+    if (!this.caller.responded) respondSafely(this.caller, extra.status ?? 500);
+    for (const leg of Object.values(this.#legs)) void leg.hangup();
+    this.#mediaLeg.release();
+    this.media.close();
+    this.#releaseChannels();
+    this.#sm.transition(CallState.Ended);
+    this.emit('ended', end);
+    this.#resolveEnded(end);
+  }
+
+  #context(): CallContext {
+    const isEnded = (): boolean => this.#end !== undefined;
+    return {
+      clock: this.#options.clock,
+      logger: this.#options.logger,
+      media: this.media,
+      get ended() {
+        return isEnded();
+      },
+      leg: (side) => this.#legs[side],
+      timer: (side) => this.#timers[side],
+      renegotiated: (from) => this.emit('renegotiated', from),
+      info: (from, type, body) => this.emit('info', from, type, body),
+      refer: (side, req) => this.#transfers.onRefer(side, req),
+      end: (reason, side) => this.#finish(reason, side === undefined ? {} : { side }),
+    };
+  }
+
+  #transferHost(): TransferHost {
+    const isEnded = (): boolean => this.#end !== undefined;
+    return {
+      endpoint: this.#options.endpoint,
+      media: this.media,
+      logger: this.#options.logger,
+      allow: ALLOW,
+      get ended() {
+        return isEnded();
+      },
+      leg: (side) => this.#legs[side],
+      transferring: (side, active) => {
+        if (active) this.#transferring.add(side);
+        else this.#transferring.delete(side);
+      },
+      replaceLeg: (leg) => {
+        const previous = this.#legs[leg.side];
+        // The old leg's session timer goes with it; the new leg runs without one.
+        this.#timers[leg.side]?.stop();
+        delete this.#timers[leg.side];
+        this.#attach(leg);
+        return previous;
+      },
+      transferred: (event) => this.emit('transferred', event),
+      end: (reason, side) => this.#finish(reason, side === undefined ? {} : { side }),
+    };
+  }
+}

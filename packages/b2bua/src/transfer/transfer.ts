@@ -1,0 +1,170 @@
+/**
+ * Call transfer by REFER (RFC 3515), blind or attended (a Refer-To carrying Replaces, RFC 3891):
+ * the B2BUA accepts the REFER itself, calls the target on behalf of the other party, reports
+ * progress to the transferor in NOTIFY message/sipfrag, and puts the target's leg in the
+ * transferor's place. The relay ports of the other party do not change, so it hears no
+ * re-INVITE: its media stays anchored.
+ */
+import type { EndpointLogger, IncomingRequest, SipEndpoint } from '@switchboard/sip-stack';
+import type { CallEndReason } from '../call/call-types.js';
+import { Leg } from '../call/leg.js';
+import { OutboundFork, type ForkAnswer, type ForkFailure } from '../call/outbound-fork.js';
+import type { RelaySide } from '../media/media-relay.js';
+import { otherSide } from '../sdp/anchor-state.js';
+import type { MediaAnchor } from '../sdp/media-anchor.js';
+import { respondSafely, retryLater } from '../signalling/call-context.js';
+import { parseReferTo, type ReferTarget } from './refer-to.js';
+
+export interface TransferEvent {
+  /** The transferor's side (now the target's). */
+  side: RelaySide;
+  target: string;
+  /** Final status of the INVITE to the target (200 when the transfer succeeded). */
+  status: number;
+}
+
+export interface TransferHost {
+  readonly endpoint: SipEndpoint;
+  readonly media: MediaAnchor;
+  readonly logger: EndpointLogger;
+  readonly ended: boolean;
+  readonly allow: string;
+  leg(side: RelaySide): Leg | undefined;
+  /** While true, the end of that side's leg does not end the call (the transferor may hang up). */
+  transferring(side: RelaySide, active: boolean): void;
+  /** Makes `leg` the leg of its side; returns the previous one, now outside the call. */
+  replaceLeg(leg: Leg): Leg | undefined;
+  transferred(event: TransferEvent): void;
+  end(reason: CallEndReason, side?: RelaySide): void;
+}
+
+const SIPFRAG = 'message/sipfrag;version=2.0';
+const TRANSFER_TIMEOUT_MS = 60_000;
+
+export class TransferHandler {
+  readonly #host: TransferHost;
+  #busy = false;
+
+  constructor(host: TransferHost) {
+    this.#host = host;
+  }
+
+  /** A REFER from the leg on `side`. */
+  onRefer(side: RelaySide, req: IncomingRequest): void {
+    const host = this.#host;
+    const transferor = host.leg(side);
+    const transferee = host.leg(otherSide(side));
+    if (host.ended || transferor === undefined || transferee === undefined) {
+      respondSafely(req, 481);
+      return;
+    }
+    const parsed = parseReferTo(req.request);
+    if (!parsed.ok) {
+      respondSafely(req, 400, { reason: parsed.reason });
+      return;
+    }
+    // One transfer or offer at a time: try again shortly (RFC 3261 §14.2 style).
+    if (this.#busy || host.media.pendingFrom !== undefined) {
+      retryLater(req);
+      return;
+    }
+    const offer = host.media.offerToNewPeer(side);
+    if (!offer.ok) {
+      retryLater(req);
+      return;
+    }
+    this.#busy = true;
+    // RFC 3515 §2.4.2: accepted; progress follows in NOTIFY.
+    respondSafely(req, 202);
+    host.transferring(side, true);
+    const referredBy =
+      req.request.headers.get('Referred-By') ?? `<${transferor.dialog.dialog.remoteUri}>`;
+    const notify = this.#notifier(transferor);
+    void notify(100, 'Trying', false);
+    const fork = new OutboundFork(host.endpoint, { timeoutMs: TRANSFER_TIMEOUT_MS });
+    fork.on('provisional', (r) => {
+      if (r.status >= 180) void notify(r.status, r.reason, false);
+    });
+    fork.on('answered', (a) => void this.#onAnswered(side, parsed.target, a, notify));
+    fork.on('failed', (f) => this.#onFailed(side, parsed.target, f, notify));
+    fork.start([{ uri: parsed.target.uri }], () => ({
+      uri: parsed.target.uri,
+      from: `<${transferee.dialog.dialog.remoteUri}>`,
+      to: `<${parsed.target.uri}>`,
+      headers: {
+        ...parsed.target.headers,
+        'Referred-By': referredBy,
+        ...(parsed.target.replaces === undefined ? {} : { Replaces: parsed.target.replaces }),
+        Allow: host.allow,
+      },
+      body: offer.sdp,
+      maxForwards: 70,
+    }));
+  }
+
+  async #onAnswered(
+    side: RelaySide,
+    target: ReferTarget,
+    answer: ForkAnswer,
+    notify: Notifier,
+  ): Promise<void> {
+    const host = this.#host;
+    this.#busy = false;
+    host.transferring(side, false);
+    if (host.ended) {
+      void answer.dialog.bye().catch(() => undefined);
+      return;
+    }
+    const body = answer.response.body.toString('utf8');
+    const sdp = body === '' ? undefined : host.media.answer(side, body);
+    if (sdp === undefined || !sdp.ok) {
+      host.media.rollback();
+      void answer.dialog.bye().catch(() => undefined);
+      await notify(488, 'Not Acceptable Here', true);
+      this.#afterFailure(side, target, 488);
+      return;
+    }
+    const leg = new Leg(side, 'uac', answer.dialog, answer.response.headers.values('Allow'));
+    const previous = host.replaceLeg(leg);
+    await notify(200, 'OK', true);
+    // RFC 5589 §6.1: the transferor normally hangs up after the final NOTIFY; make sure it does.
+    void previous?.hangup();
+    host.transferred({ side, target: target.uri, status: 200 });
+  }
+
+  #onFailed(side: RelaySide, target: ReferTarget, failure: ForkFailure, notify: Notifier): void {
+    this.#busy = false;
+    this.#host.transferring(side, false);
+    this.#host.media.rollback();
+    void notify(failure.status, failure.reason, true);
+    this.#afterFailure(side, target, failure.status);
+  }
+
+  /** The transfer failed: the transferor keeps its call, unless it hung up meanwhile. */
+  #afterFailure(side: RelaySide, target: ReferTarget, status: number): void {
+    const host = this.#host;
+    host.transferred({ side, target: target.uri, status });
+    if (host.leg(side)?.ended === true) host.end('hangup', side);
+  }
+
+  /** RFC 3515 §2.4.4: NOTIFY with Event: refer and a message/sipfrag status line. */
+  #notifier(transferor: Leg): Notifier {
+    return async (status, reason, final) => {
+      if (transferor.ended) return;
+      try {
+        await transferor.dialog.request('NOTIFY', {
+          headers: {
+            Event: 'refer',
+            'Subscription-State': final ? 'terminated;reason=noresource' : 'active;expires=60',
+          },
+          body: `SIP/2.0 ${status} ${reason}\r\n`,
+          contentType: SIPFRAG,
+        });
+      } catch {
+        // The transferor may have hung up already; the transfer goes on without reports.
+      }
+    };
+  }
+}
+
+type Notifier = (status: number, reason: string, final: boolean) => Promise<void>;
