@@ -2,9 +2,19 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// eslint's flat config is the one place a default export is required.
+// eslint-disable-next-line no-restricted-syntax
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/target/**', '**/.tap/**', 'bench/**/*.mjs', 'bench/**/*.d.mts'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/target/**',
+      '**/.tap/**',
+      'packages/rtp-relay-native/native/**',
+      'bench/**/*.mjs',
+      'bench/**/*.d.mts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -16,11 +26,17 @@ export default tseslint.config(
       },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-syntax': [
         'error',
-        { selector: 'TSEnumDeclaration', message: 'Use a string-literal union and an `as const` object.' },
+        {
+          selector: 'TSEnumDeclaration',
+          message: 'Use a string-literal union and an `as const` object.',
+        },
         { selector: 'ExportAllDeclaration', message: 'Export names explicitly from src/index.ts.' },
         { selector: 'ExportDefaultDeclaration', message: 'No default exports.' },
       ],

@@ -27,7 +27,12 @@ const direct = {
   name: 'direct',
   label: 'direct generator -> sink (routed, no relay)',
   async start() {
-    return { targets: [`${ADDR.b}:${SINK_PORT}`], hello: [], pid: null, info: 'kernel IP forwarding in R' };
+    return {
+      targets: [`${ADDR.b}:${SINK_PORT}`],
+      hello: [],
+      pid: null,
+      info: 'kernel IP forwarding in R',
+    };
   },
   async finish() {
     return {};
@@ -42,13 +47,25 @@ function rtpengine(opts) {
     label: 'rtpengine (userspace, no kernel module)',
     async start(streams) {
       const args = [
-        '--config-file=none', '--foreground', '--log-stderr', '--log-level=3', '--table=-1',
-        `--interface=${ADDR.rA}`, `--listen-ng=127.0.0.1:${NG_PORT}`, `--port-min=${PORTS.split('-')[0]}`,
-        `--port-max=${PORTS.split('-')[1]}`, '--timeout=120', '--delete-delay=0',
+        '--config-file=none',
+        '--foreground',
+        '--log-stderr',
+        '--log-level=3',
+        '--table=-1',
+        `--interface=${ADDR.rA}`,
+        `--listen-ng=127.0.0.1:${NG_PORT}`,
+        `--port-min=${PORTS.split('-')[0]}`,
+        `--port-max=${PORTS.split('-')[1]}`,
+        '--timeout=120',
+        '--delete-delay=0',
       ];
       if (opts.rtpengineThreads) args.push(`--num-threads=${opts.rtpengineThreads}`);
       // Its own file limit raised to the hard limit (20000 here: 6000 calls x 3 sockets fit).
-      child = new JsonChild('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec rtpengine "$@"', 'rtpengine', ...args], { stderr: 'ignore' });
+      child = new JsonChild(
+        'sh',
+        ['-c', 'ulimit -n "$(ulimit -Hn)" && exec rtpengine "$@"', 'rtpengine', ...args],
+        { stderr: 'ignore' },
+      );
       ng = new NgClient('127.0.0.1', NG_PORT);
       for (let i = 0; ; i++) {
         try {
@@ -83,12 +100,30 @@ function relay(kernel) {
     name: kernel ? 'relay-kernel' : 'relay-user',
     label: kernel ? 'Switchboard relay, kernel mode (eBPF)' : 'Switchboard relay, userspace mode',
     async start(streams) {
-      host = new JsonChild(process.execPath, ['--import', 'tsx', here('./relay-host.mjs'),
-        '--kernel', kernel ? 'on' : 'off', '--address', ADDR.rA, '--ports', PORTS], { cwd: here('../..') });
+      host = new JsonChild(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          here('./relay-host.mjs'),
+          '--kernel',
+          kernel ? 'on' : 'off',
+          '--address',
+          ADDR.rA,
+          '--ports',
+          PORTS,
+        ],
+        { cwd: here('../..') },
+      );
       const ready = await host.next(20000);
       if (ready.error) throw new Error(`relay host: ${ready.error}`);
       const res = await host.request(
-        JSON.stringify({ cmd: 'create', count: streams, a: `${ADDR.a}:${GEN_PORT}`, b: `${ADDR.b}:${SINK_PORT}` }),
+        JSON.stringify({
+          cmd: 'create',
+          count: streams,
+          a: `${ADDR.a}:${GEN_PORT}`,
+          b: `${ADDR.b}:${SINK_PORT}`,
+        }),
         120000,
       );
       if (res.error) throw new Error(`relay host: ${res.error}`);
@@ -114,7 +149,12 @@ function relay(kernel) {
 }
 
 export function makeModes(list, opts) {
-  const all = { direct: () => direct, rtpengine: () => rtpengine(opts), 'relay-user': () => relay(false), 'relay-kernel': () => relay(true) };
+  const all = {
+    direct: () => direct,
+    rtpengine: () => rtpengine(opts),
+    'relay-user': () => relay(false),
+    'relay-kernel': () => relay(true),
+  };
   return list.map((m) => {
     if (!all[m]) throw new Error(`unknown mode ${m} (${Object.keys(all).join(', ')})`);
     return all[m]();

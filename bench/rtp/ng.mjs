@@ -121,13 +121,24 @@ export function sdpPort(text) {
 /** offer (A's address) + answer (B's address); returns [port A sends to, port B sends to]. */
 export async function rtpengineCall(ng, callId, a, b) {
   const offer = await ng.command({
-    command: 'offer', 'call-id': callId, 'from-tag': 'a', sdp: sdp(a.ip, a.port, 1),
-    replace: ['origin', 'session-connection'], ICE: 'remove', 'rtcp-mux': ['require'],
+    command: 'offer',
+    'call-id': callId,
+    'from-tag': 'a',
+    sdp: sdp(a.ip, a.port, 1),
+    replace: ['origin', 'session-connection'],
+    ICE: 'remove',
+    'rtcp-mux': ['require'],
   });
   if (offer.result !== 'ok') throw new Error(`offer: ${offer['error-reason'] ?? offer.result}`);
   const answer = await ng.command({
-    command: 'answer', 'call-id': callId, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(b.ip, b.port, 2),
-    replace: ['origin', 'session-connection'], ICE: 'remove', 'rtcp-mux': ['require'],
+    command: 'answer',
+    'call-id': callId,
+    'from-tag': 'a',
+    'to-tag': 'b',
+    sdp: sdp(b.ip, b.port, 2),
+    replace: ['origin', 'session-connection'],
+    ICE: 'remove',
+    'rtcp-mux': ['require'],
   });
   if (answer.result !== 'ok') throw new Error(`answer: ${answer['error-reason'] ?? answer.result}`);
   return [sdpPort(answer.sdp), sdpPort(offer.sdp)];

@@ -36,9 +36,12 @@ export class JsonChild {
       if (w) w.resolve(v);
       else this.#lines.push(v);
     });
-    this.#exited = new Promise((resolve) => this.child.on('exit', (code, sig) => resolve({ code, sig })));
+    this.#exited = new Promise((resolve) =>
+      this.child.on('exit', (code, sig) => resolve({ code, sig })),
+    );
     this.#exited.then(({ code, sig }) => {
-      for (const w of this.#waiters.splice(0)) w.reject(new Error(`${cmd} exited (${code ?? sig})`));
+      for (const w of this.#waiters.splice(0))
+        w.reject(new Error(`${cmd} exited (${code ?? sig})`));
     });
   }
 
@@ -85,7 +88,11 @@ export function systemTicks() {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
-  return { busy: user + nice + system + irq + softirq + steal, total: f.slice(0, 8).reduce((a, b) => a + b, 0), softirq: irq + softirq };
+  return {
+    busy: user + nice + system + irq + softirq + steal,
+    total: f.slice(0, 8).reduce((a, b) => a + b, 0),
+    softirq: irq + softirq,
+  };
 }
 
 /** utime + stime of a process (all its threads), in jiffies; 0 when it is gone. */

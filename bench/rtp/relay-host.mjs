@@ -15,7 +15,9 @@ const split = (ep) => {
   return { address: ep.slice(0, i).replace(/^\[|\]$/g, ''), rtpPort: Number(ep.slice(i + 1)) };
 };
 
-const { RtpRelay } = await import(new URL('../../packages/rtp-relay-native/src/index.ts', import.meta.url).href);
+const { RtpRelay } = await import(
+  new URL('../../packages/rtp-relay-native/src/index.ts', import.meta.url).href
+);
 const [min, max] = opt('ports', '20000-59999').split('-').map(Number);
 let relay;
 try {
@@ -33,7 +35,14 @@ out({ ready: true, mode: `${relay.mode}: ${relay.modeReason}`, kernel: relay.mod
 
 const sessions = [];
 function totals() {
-  const t = { packetsIn: 0, kernelPackets: 0, userspaceIn: 0, packetsOut: 0, dropped: 0, kernelSides: 0 };
+  const t = {
+    packetsIn: 0,
+    kernelPackets: 0,
+    userspaceIn: 0,
+    packetsOut: 0,
+    dropped: 0,
+    kernelSides: 0,
+  };
   for (const s of sessions) {
     const st = s.stats();
     for (const side of [st.a, st.b]) {

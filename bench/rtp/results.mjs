@@ -18,8 +18,10 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 function machine() {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const rtpengine = tryRun('rtpengine', ['--version']).replace(/^Version:\s*/, '');
-  return `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, ` +
-    `Node ${process.version}, rtpengine ${rtpengine}`;
+  return (
+    `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, ` +
+    `Node ${process.version}, rtpengine ${rtpengine}`
+  );
 }
 
 function table(summary, loads) {
@@ -27,16 +29,26 @@ function table(summary, loads) {
   for (const load of loads) {
     const rows = summary.filter((r) => r.load === load);
     const by = Object.fromEntries(rows.map((r) => [r.mode, r]));
-    lines.push(`### ${load / 1000}k packets/s offered (${load / 50} streams × 50 pps, 172-byte RTP)`, '');
-    lines.push('| mode | pps received | system µs/pkt | × direct | attributed µs/pkt | × direct | relay process µs/pkt | × rtpengine | relay % of a core | loss % median / max | runs | load avg |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(
+      `### ${load / 1000}k packets/s offered (${load / 50} streams × 50 pps, 172-byte RTP)`,
+      '',
+    );
+    lines.push(
+      '| mode | pps received | system µs/pkt | × direct | attributed µs/pkt | × direct | relay process µs/pkt | × rtpengine | relay % of a core | loss % median / max | runs | load avg |',
+    );
+    lines.push(
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const r of rows) {
       const xd = by.direct ? r.sysUsPerPkt / by.direct.sysUsPerPkt : NaN;
       const xa = by.direct ? r.attrUsPerPkt / by.direct.attrUsPerPkt : NaN;
-      const xr = by.rtpengine && r.mode !== 'direct' ? r.relayUsPerPkt / by.rtpengine.relayUsPerPkt : NaN;
+      const xr =
+        by.rtpengine && r.mode !== 'direct' ? r.relayUsPerPkt / by.rtpengine.relayUsPerPkt : NaN;
       const err = r.errors.length ? ` (${r.errors.length} failed: ${r.errors[0]})` : '';
-      lines.push(`| ${r.mode} | ${f(r.windowPps, 0)} | ${f(r.sysUsPerPkt)} | ${f(xd)} | ${f(r.attrUsPerPkt)} | ${f(xa)} | ` +
-        `${f(r.relayUsPerPkt)} | ${f(xr)} | ${f(r.relayCorePct, 1)} | ${f(r.lossPct, 3)} / ${f(r.maxLossPct, 3)} | ${r.n}${err} | ${f(r.loadavg, 1)} |`);
+      lines.push(
+        `| ${r.mode} | ${f(r.windowPps, 0)} | ${f(r.sysUsPerPkt)} | ${f(xd)} | ${f(r.attrUsPerPkt)} | ${f(xa)} | ` +
+          `${f(r.relayUsPerPkt)} | ${f(xr)} | ${f(r.relayCorePct, 1)} | ${f(r.lossPct, 3)} / ${f(r.maxLossPct, 3)} | ${r.n}${err} | ${f(r.loadavg, 1)} |`,
+      );
     }
     lines.push('');
   }
@@ -45,7 +57,8 @@ function table(summary, loads) {
 
 export function writeResults(file, summary, o) {
   const date = new Date().toISOString().slice(0, 10);
-  const cmd = `sudo node bench/rtp/run.mjs --loads ${o.loads.join(',')} --reps ${o.reps} --duration ${o.duration} ` +
+  const cmd =
+    `sudo node bench/rtp/run.mjs --loads ${o.loads.join(',')} --reps ${o.reps} --duration ${o.duration} ` +
     `--modes ${o.modes.join(',')}${o.rtpengineThreads ? ` --rtpengine-threads ${o.rtpengineThreads}` : ''} --write`;
   const modes = summary.filter((r) => r.info).map((r) => `${r.mode}: ${r.info}`);
   const section = [

@@ -14,7 +14,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JsonChild, HZ, killAll, ksoftirqdTicks, median, processTicks, sleep, systemTicks } from './proc.mjs';
+import {
+  JsonChild,
+  HZ,
+  killAll,
+  ksoftirqdTicks,
+  median,
+  processTicks,
+  sleep,
+  systemTicks,
+} from './proc.mjs';
 import { makeModes, GEN_PORT, SINK_PORT } from './modes.mjs';
 import { ADDR, names, setup, teardown } from './topology.mjs';
 import { writeResults } from './results.mjs';
@@ -24,8 +33,17 @@ const ROOT = path.resolve(path.dirname(SELF), '..', '..');
 const BIN = path.join(ROOT, 'target', 'release');
 
 function parseArgs(argv) {
-  const o = { loads: [100000, 300000], reps: 3, duration: 10, warmup: 2, write: false, build: true, inner: false,
-    modes: ['direct', 'rtpengine', 'relay-user', 'relay-kernel'], rtpengineThreads: 0 };
+  const o = {
+    loads: [100000, 300000],
+    reps: 3,
+    duration: 10,
+    warmup: 2,
+    write: false,
+    build: true,
+    inner: false,
+    modes: ['direct', 'rtpengine', 'relay-user', 'relay-kernel'],
+    rtpengineThreads: 0,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
@@ -46,8 +64,18 @@ function parseArgs(argv) {
 
 /** Starts the sink and the system under test, latches, starts the generator. */
 async function prepare(mode, streams, o, ns, dir, ctx) {
-  ctx.sink = new JsonChild('ip', ['netns', 'exec', ns.b, path.join(BIN, 'rtp-sink'),
-    '--bind', `${ADDR.b}:${SINK_PORT}`, '--streams', String(streams), '--max-secs', String(o.duration + 600)]);
+  ctx.sink = new JsonChild('ip', [
+    'netns',
+    'exec',
+    ns.b,
+    path.join(BIN, 'rtp-sink'),
+    '--bind',
+    `${ADDR.b}:${SINK_PORT}`,
+    '--streams',
+    String(streams),
+    '--max-secs',
+    String(o.duration + 600),
+  ]);
   await ctx.sink.next(10000);
   ctx.started = await mode.start(streams);
   const targets = path.join(dir, 'targets.txt');
@@ -56,15 +84,36 @@ async function prepare(mode, streams, o, ns, dir, ctx) {
   writeFileSync(hello, `${ctx.started.hello.join('\n')}\n`);
   if (ctx.started.hello.length) await ctx.sink.request(`hello ${hello}`, 60000);
   await sleep(300);
-  ctx.gen = new JsonChild('ip', ['netns', 'exec', ns.a, path.join(BIN, 'rtp-gen'), '--targets', targets,
-    '--streams', String(streams), '--duration', String(o.duration), '--bind', ADDR.a, '--port', String(GEN_PORT)]);
+  ctx.gen = new JsonChild('ip', [
+    'netns',
+    'exec',
+    ns.a,
+    path.join(BIN, 'rtp-gen'),
+    '--targets',
+    targets,
+    '--streams',
+    String(streams),
+    '--duration',
+    String(o.duration),
+    '--bind',
+    ADDR.a,
+    '--port',
+    String(GEN_PORT),
+  ]);
 }
 
 async function sample(ctx) {
   const pid = ctx.started.pid;
-  return { sys: systemTicks(), ksi: ksoftirqdTicks(), relay: pid ? processTicks(pid) : 0,
-    gen: processTicks(ctx.gen.pid), sink: processTicks(ctx.sink.pid), rx: (await ctx.sink.request('stats')).received,
-    t: process.hrtime.bigint(), load: os.loadavg()[0] };
+  return {
+    sys: systemTicks(),
+    ksi: ksoftirqdTicks(),
+    relay: pid ? processTicks(pid) : 0,
+    gen: processTicks(ctx.gen.pid),
+    sink: processTicks(ctx.sink.pid),
+    rx: (await ctx.sink.request('stats')).received,
+    t: process.hrtime.bigint(),
+    load: os.loadavg()[0],
+  };
 }
 
 /** One measurement: one mode at one offered load. */
@@ -89,16 +138,32 @@ async function runOne(mode, load, o, ns, dir) {
     const relayCpu = (s1.relay - s0.relay) / HZ;
     // Attributed: the processes of the experiment plus deferred softirq work (ksoftirqd); far less
     // sensitive than /proc/stat to whatever else the machine runs.
-    const attributed = (s1.relay - s0.relay + s1.gen - s0.gen + s1.sink - s0.sink + s1.ksi - s0.ksi) / HZ;
+    const attributed =
+      (s1.relay - s0.relay + s1.gen - s0.gen + s1.sink - s0.sink + s1.ksi - s0.ksi) / HZ;
     return {
-      mode: mode.name, load, streams, info: ctx.started.info, offered: genOut.offered, sent: genOut.sent,
-      received: final.received, lossPct: genOut.sent ? (100 * Math.max(0, genOut.sent - final.received)) / genOut.sent : NaN,
-      windowPps: pkts / secs, sysUsPerPkt: pkts ? (busy / pkts) * 1e6 : NaN,
+      mode: mode.name,
+      load,
+      streams,
+      info: ctx.started.info,
+      offered: genOut.offered,
+      sent: genOut.sent,
+      received: final.received,
+      lossPct: genOut.sent ? (100 * Math.max(0, genOut.sent - final.received)) / genOut.sent : NaN,
+      windowPps: pkts / secs,
+      sysUsPerPkt: pkts ? (busy / pkts) * 1e6 : NaN,
       attrUsPerPkt: pkts ? (attributed / pkts) * 1e6 : NaN,
       relayUsPerPkt: ctx.started.pid && pkts ? (relayCpu / pkts) * 1e6 : NaN,
-      relayCorePct: ctx.started.pid ? (100 * relayCpu) / secs : NaN, loadavg: (s0.load + s1.load) / 2,
-      genCpuS: genOut.cpu_s, sinkCpuS: final.cpu_s, extra,
-      parts: Object.fromEntries(['gen', 'sink', 'relay', 'ksi'].map((k) => [k, pkts ? ((s1[k] - s0[k]) / HZ / pkts) * 1e6 : NaN])),
+      relayCorePct: ctx.started.pid ? (100 * relayCpu) / secs : NaN,
+      loadavg: (s0.load + s1.load) / 2,
+      genCpuS: genOut.cpu_s,
+      sinkCpuS: final.cpu_s,
+      extra,
+      parts: Object.fromEntries(
+        ['gen', 'sink', 'relay', 'ksi'].map((k) => [
+          k,
+          pkts ? ((s1[k] - s0[k]) / HZ / pkts) * 1e6 : NaN,
+        ]),
+      ),
     };
   } finally {
     await ctx.gen?.stop();
@@ -119,10 +184,12 @@ async function inner(o) {
           try {
             const r = await runOne(mode, load, o, ns, dir);
             rows.push({ rep, ...r });
-            console.error(`rep ${rep} ${r.mode} ${load} pps (got ${Math.round(r.windowPps)}): sys ${r.sysUsPerPkt.toFixed(2)} ` +
-              `attributed ${r.attrUsPerPkt.toFixed(2)} us/pkt, ` +
-              `relay ${r.relayUsPerPkt.toFixed(2)} us/pkt (${r.relayCorePct.toFixed(1)}% core), loss ${r.lossPct.toFixed(3)}% ` +
-              `[gen ${r.parts.gen.toFixed(2)} sink ${r.parts.sink.toFixed(2)} ksoftirqd ${r.parts.ksi.toFixed(2)}]`);
+            console.error(
+              `rep ${rep} ${r.mode} ${load} pps (got ${Math.round(r.windowPps)}): sys ${r.sysUsPerPkt.toFixed(2)} ` +
+                `attributed ${r.attrUsPerPkt.toFixed(2)} us/pkt, ` +
+                `relay ${r.relayUsPerPkt.toFixed(2)} us/pkt (${r.relayCorePct.toFixed(1)}% core), loss ${r.lossPct.toFixed(3)}% ` +
+                `[gen ${r.parts.gen.toFixed(2)} sink ${r.parts.sink.toFixed(2)} ksoftirqd ${r.parts.ksi.toFixed(2)}]`,
+            );
           } catch (e) {
             console.error(`rep ${rep} ${mode.name} ${load} pps failed: ${e.message}`);
             rows.push({ rep, mode: mode.name, load, error: e.message });
@@ -141,19 +208,38 @@ function summarize(rows, o) {
   for (const load of o.loads) {
     for (const mode of o.modes) {
       const rs = rows.filter((r) => r.load === load && r.mode === mode && !r.error);
-      const errors = rows.filter((r) => r.load === load && r.mode === mode && r.error).map((r) => r.error);
+      const errors = rows
+        .filter((r) => r.load === load && r.mode === mode && r.error)
+        .map((r) => r.error);
       const m = (k) => median(rs.map((r) => r[k]));
-      out.push({ load, mode, n: rs.length, errors, info: rs[0]?.info ?? '', sysUsPerPkt: m('sysUsPerPkt'),
-        attrUsPerPkt: m('attrUsPerPkt'), loadavg: m('loadavg'), relayUsPerPkt: m('relayUsPerPkt'), relayCorePct: m('relayCorePct'), lossPct: m('lossPct'),
-        maxLossPct: Math.max(...rs.map((r) => r.lossPct)), windowPps: m('windowPps') });
+      out.push({
+        load,
+        mode,
+        n: rs.length,
+        errors,
+        info: rs[0]?.info ?? '',
+        sysUsPerPkt: m('sysUsPerPkt'),
+        attrUsPerPkt: m('attrUsPerPkt'),
+        loadavg: m('loadavg'),
+        relayUsPerPkt: m('relayUsPerPkt'),
+        relayCorePct: m('relayCorePct'),
+        lossPct: m('lossPct'),
+        maxLossPct: Math.max(...rs.map((r) => r.lossPct)),
+        windowPps: m('windowPps'),
+      });
     }
   }
   return out;
 }
 
 async function outer(o) {
-  if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates network namespaces');
-  if (o.build) execFileSync('cargo', ['build', '--release', '-p', 'rtp-load'], { cwd: ROOT, stdio: 'inherit' });
+  if (process.getuid?.() !== 0)
+    throw new Error('run as root: the benchmark creates network namespaces');
+  if (o.build)
+    execFileSync('cargo', ['build', '--release', '-p', 'rtp-load'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   const ns = names();
   const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'sbb-out-')), 'rows.json');
   let stopInner = () => {};
@@ -167,10 +253,27 @@ async function outer(o) {
   let rows;
   try {
     setup(ns);
-    const args = [SELF, '--inner', JSON.stringify(ns), '--out', out, '--loads', o.loads.join(','), '--reps', String(o.reps),
-      '--duration', String(o.duration), '--warmup', String(o.warmup), '--modes', o.modes.join(',')];
+    const args = [
+      SELF,
+      '--inner',
+      JSON.stringify(ns),
+      '--out',
+      out,
+      '--loads',
+      o.loads.join(','),
+      '--reps',
+      String(o.reps),
+      '--duration',
+      String(o.duration),
+      '--warmup',
+      String(o.warmup),
+      '--modes',
+      o.modes.join(','),
+    ];
     if (o.rtpengineThreads) args.push('--rtpengine-threads', String(o.rtpengineThreads));
-    const child = spawn('ip', ['netns', 'exec', ns.r, process.execPath, ...args], { stdio: 'inherit' });
+    const child = spawn('ip', ['netns', 'exec', ns.r, process.execPath, ...args], {
+      stdio: 'inherit',
+    });
     stopInner = () => child.kill('SIGTERM');
     const [code, signal] = await once(child, 'exit');
     if (code !== 0) throw new Error(`inner run failed (${code ?? signal})`);

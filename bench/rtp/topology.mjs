@@ -30,7 +30,12 @@ export function setup(ns) {
   ip('-n', ns.r, 'addr', 'add', `${ADDR.rB}/30`, 'dev', 'veth-b');
   ip('-n', ns.a, 'addr', 'add', `${ADDR.a}/30`, 'dev', 'eth0');
   ip('-n', ns.b, 'addr', 'add', `${ADDR.b}/30`, 'dev', 'eth0');
-  for (const [n, dev] of [[ns.r, 'veth-a'], [ns.r, 'veth-b'], [ns.a, 'eth0'], [ns.b, 'eth0']]) {
+  for (const [n, dev] of [
+    [ns.r, 'veth-a'],
+    [ns.r, 'veth-b'],
+    [ns.a, 'eth0'],
+    [ns.b, 'eth0'],
+  ]) {
     ip('-n', n, 'link', 'set', dev, 'up');
   }
   ip('-n', ns.a, 'route', 'add', 'default', 'via', ADDR.rA);

@@ -109,7 +109,19 @@ t.test('cli: migrate, then import a CSV of subscribers, all or nothing', async (
 
   const start = io();
   const started = await runCli(
-    ['start', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent', '--sip', 'off'],
+    [
+      'start',
+      '--data-dir',
+      dir,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--log-level',
+      'silent',
+      '--sip',
+      'off',
+    ],
     start.io,
   );
   t.ok(started.server);
@@ -143,7 +155,19 @@ t.test('cli: migrate, then import a CSV of subscribers, all or nothing', async (
     /subscribers\[1\]: password must be at least 8 characters\nNothing was imported/,
   );
   const check = await runCli(
-    ['start', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent', '--sip', 'off'],
+    [
+      'start',
+      '--data-dir',
+      dir,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--log-level',
+      'silent',
+      '--sip',
+      'off',
+    ],
     io().io,
   );
   const n = (
@@ -161,7 +185,19 @@ t.test(
     const dir = tempDir(t);
     const s = io();
     const r = await runCli(
-      ['start', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent', '--sip', 'off'],
+      [
+        'start',
+        '--data-dir',
+        dir,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'silent',
+        '--sip',
+        'off',
+      ],
       s.io,
     );
     const server = r.server;
@@ -181,7 +217,19 @@ t.test(
     t.equal((await fetch(`${base}/cac`)).status, 401, 'the control-plane API needs the node token');
     const second = io();
     const r2 = await runCli(
-      ['start', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent', '--sip', 'off'],
+      [
+        'start',
+        '--data-dir',
+        dir,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'silent',
+        '--sip',
+        'off',
+      ],
       second.io,
     );
     await r2.server?.stop();

@@ -107,8 +107,9 @@ export class OutboundRouter {
       const listener =
         (target.flowId === undefined
           ? undefined
-          : this.#ctx.udp.find((l) => makeFlowId('udp', l.point.local, target) === target.flowId)) ??
-        this.#pickUdp(target.address);
+          : this.#ctx.udp.find(
+              (l) => makeFlowId('udp', l.point.local, target) === target.flowId,
+            )) ?? this.#pickUdp(target.address);
       if (listener === undefined) throw flowClosed(target);
       const remote: Endpoint = { address: target.address, port: target.port };
       await listener.send(bytes, remote);

@@ -87,7 +87,10 @@ export class ManualClock implements Clock {
   #earliest(limit: number): ManualTimer | undefined {
     let best: ManualTimer | undefined;
     for (const t of this.#timers.values()) {
-      if (t.at <= limit && (best === undefined || t.at < best.at || (t.at === best.at && t.id < best.id))) {
+      if (
+        t.at <= limit &&
+        (best === undefined || t.at < best.at || (t.at === best.at && t.id < best.id))
+      ) {
         best = t;
       }
     }

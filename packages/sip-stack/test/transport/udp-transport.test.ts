@@ -292,7 +292,11 @@ t.test(
     const request = parseRequestText(sipRequest({ via: 'SIP/2.0/UDP 0.0.0.0;branch=z9hG4bKrx1' }));
     const flow = await tl.send(request, { protocol: 'udp', address: '127.0.0.1', port: peer.port });
     const first = await peer.received.next();
-    const again = await tl.sendBuffer(first, { protocol: 'udp', ...flow.remote, flowId: flow.flowId! });
+    const again = await tl.sendBuffer(first, {
+      protocol: 'udp',
+      ...flow.remote,
+      flowId: flow.flowId!,
+    });
     const second = await peer.received.next();
     t.same(second, first, 'the retransmission is byte-identical');
     t.same(again, flow, 'it left over the same flow');
@@ -300,12 +304,20 @@ t.test(
   },
 );
 
-t.test('TCP: sendBuffer to a stream flow that is gone rejects and opens no connection', async (t) => {
-  const tl = new TransportLayer();
-  t.teardown(() => tl.close());
-  await t.rejects(
-    tl.sendBuffer(Buffer.from('x'), { protocol: 'tcp', address: '127.0.0.1', port: 9, flowId: 'tcp:gone' }),
-    { code: 'SIP_ERR_FLOW_CLOSED' },
-  );
-  t.equal(tl.stats().connections.open, 0);
-});
+t.test(
+  'TCP: sendBuffer to a stream flow that is gone rejects and opens no connection',
+  async (t) => {
+    const tl = new TransportLayer();
+    t.teardown(() => tl.close());
+    await t.rejects(
+      tl.sendBuffer(Buffer.from('x'), {
+        protocol: 'tcp',
+        address: '127.0.0.1',
+        port: 9,
+        flowId: 'tcp:gone',
+      }),
+      { code: 'SIP_ERR_FLOW_CLOSED' },
+    );
+    t.equal(tl.stats().connections.open, 0);
+  },
+);

@@ -99,9 +99,13 @@ export class Peer {
 
   static async start(host: Host): Promise<Peer> {
     const script = fileURLToPath(new URL('./udp-peer.ts', import.meta.url));
-    const child = spawn('ip', ['netns', 'exec', host.ns, process.execPath, ...process.execArgv, script, host.remote], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', host.ns, process.execPath, ...process.execArgv, script, host.remote],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     const peer = new Peer(child);
     const hello = await peer.#next();
     peer.address = String(hello['address']);
@@ -147,7 +151,11 @@ export class Peer {
 }
 
 /** Polls `check` until it returns true or the bounded number of tries runs out. */
-export async function eventually(check: () => Promise<boolean> | boolean, tries = 60, everyMs = 50): Promise<boolean> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  tries = 60,
+  everyMs = 50,
+): Promise<boolean> {
   for (let i = 0; i < tries; i++) {
     if (await check()) return true;
     await new Promise((r) => setTimeout(r, everyMs));
