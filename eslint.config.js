@@ -13,6 +13,7 @@ export default tseslint.config(
       '**/.tap/**',
       'packages/rtp-relay-native/native/**',
       'bench/**/*.mjs',
+      'scripts/**/*.mjs',
       'bench/**/*.d.mts',
     ],
   },

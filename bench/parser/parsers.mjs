@@ -8,8 +8,17 @@
 
 const PROXY_VIA = 'SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK.bench.1';
 
+/**
+ * What a proxy reads to route, as one fixed-shape object for every parser. (Adding properties
+ * after an object spread costs ~0.75 µs each on Node 20: that would measure V8, not the parsers.)
+ */
+function routed(branch, callId, cseq, toTag, maxForwards, ruriHost, routes, m) {
+  return { branch, callId, cseq, toTag, maxForwards, ruriHost, routes, m };
+}
+
 async function ours() {
-  const { parseMessage } = await import('../../packages/sip-stack/dist/index.js');
+  const { parseMessage, parseUri } = await import('../../packages/sip-stack/dist/index.js');
+  const uriHost = (u) => (u.ok === false ? undefined : (u.uri ?? u).host);
   const parse = (buf) => {
     const r = parseMessage(buf);
     if (!r.ok) throw new Error(`ours rejected the message: ${r.error.reason}`);
@@ -18,10 +27,11 @@ async function ours() {
   const route = (buf) => {
     const m = parse(buf);
     const v = m.topVia;
-    const base = { branch: v?.branch, callId: m.callId, cseq: m.cseq.seq, toTag: m.toTag };
-    if (m.kind === 'response') return base;
-    const routes = m.routes.map((r) => r.uri);
-    return { ...base, maxForwards: m.maxForwards, ruriHost: m.requestUri.host, routes, m };
+    if (m.kind === 'response')
+      return routed(v?.branch, m.callId, m.cseq.seq, m.toTag, undefined, undefined, undefined, m);
+    const routes = m.routes.map((r) => uriHost(parseUri(r.uri)));
+    const ruriHost = uriHost(m.requestUri);
+    return routed(v?.branch, m.callId, m.cseq.seq, m.toTag, m.maxForwards, ruriHost, routes, m);
   };
   return {
     route,
@@ -51,21 +61,13 @@ async function kirmSip() {
   const route = (buf) => {
     const m = parse(buf);
     const h = m.headers;
-    const base = {
-      branch: h.via[0].params.branch,
-      callId: h['call-id'],
-      cseq: h.cseq.seq,
-      toTag: h.to.params.tag,
-    };
-    if (m.status !== undefined) return base;
+    const branch = h.via[0].params.branch;
+    const [callId, cseq, toTag] = [h['call-id'], h.cseq.seq, h.to.params.tag];
+    if (m.status !== undefined)
+      return routed(branch, callId, cseq, toTag, undefined, undefined, undefined, m);
     const routes = (h.route ?? []).map((r) => r.uri.host);
-    return {
-      ...base,
-      maxForwards: +h['max-forwards'],
-      ruriHost: sip.parseUri(m.uri).host,
-      routes,
-      m,
-    };
+    const ruriHost = sip.parseUri(m.uri).host;
+    return routed(branch, callId, cseq, toTag, +h['max-forwards'], ruriHost, routes, m);
   };
   return {
     route,
@@ -97,10 +99,11 @@ async function sipJs() {
   const route = (buf) => {
     const m = Core.Parser.parseMessage(buf.toString(), logger);
     if (m === undefined) throw new Error('sip.js rejected the message');
-    const base = { branch: m.viaBranch, callId: m.callId, cseq: m.cseq, toTag: m.toTag };
-    if (m instanceof Core.IncomingResponseMessage) return base;
+    if (m instanceof Core.IncomingResponseMessage)
+      return routed(m.viaBranch, m.callId, m.cseq, m.toTag, undefined, undefined, undefined, m);
     const routes = m.getHeaders('route').map((v) => Grammar.nameAddrHeaderParse(v)?.uri.host);
-    return { ...base, maxForwards: m.parseHeader('max-forwards'), ruriHost: m.ruri.host, routes };
+    const mf = m.parseHeader('max-forwards');
+    return routed(m.viaBranch, m.callId, m.cseq, m.toTag, mf, m.ruri.host, routes, m);
   };
   // sip.js has no serialiser for a received message (it builds outgoing ones from scratch).
   return { route, prepare: undefined, serialize: undefined, forward: undefined };
@@ -119,21 +122,15 @@ async function drachtioSip() {
   const parse = (buf) => new SipMessage(buf.toString());
   const route = (buf) => {
     const m = parse(buf);
-    const base = {
-      branch: m.getParsedHeader('via')[0].params.branch,
-      callId: m.get('call-id'),
-      cseq: m.getParsedHeader('cseq').seq,
-      toTag: m.getParsedHeader('to').params.tag,
-    };
-    if (m.status !== undefined) return base;
+    const branch = m.getParsedHeader('via')[0].params.branch;
+    const callId = m.get('call-id');
+    const cseq = m.getParsedHeader('cseq').seq;
+    const toTag = m.getParsedHeader('to').params.tag;
+    if (m.status !== undefined)
+      return routed(branch, callId, cseq, toTag, undefined, undefined, undefined, m);
     const routes = m.has('route') ? m.getParsedHeader('route').map((r) => r.uri.host) : [];
-    return {
-      ...base,
-      maxForwards: +m.get('max-forwards'),
-      ruriHost: SipMessage.parseUri(m.uri).host,
-      routes,
-      m,
-    };
+    const ruriHost = SipMessage.parseUri(m.uri).host;
+    return routed(branch, callId, cseq, toTag, +m.get('max-forwards'), ruriHost, routes, m);
   };
   return {
     route,
