@@ -1,7 +1,8 @@
 // Hosts the Switchboard relay for the benchmark (run with `node --import tsx`, cwd = repo root).
 // JSON lines on stdin: {cmd:'create', count, a:'ip:port', b:'ip:port'} | {cmd:'stats'} | {cmd:'close'};
 // one JSON line answers each. Prints {ready, mode, kernel} first.
-//   relay-host.mjs --kernel on|off --address IP [--ports 20000-59999]
+//   relay-host.mjs --kernel on|off --address IP [--ports 20000-59999] [--port-mode sockets|shared|auto]
+// (default port mode: SB_BENCH_PORT_MODE or sockets, a socket per port as rtpengine has)
 import { createInterface } from 'node:readline';
 
 const args = process.argv.slice(2);
@@ -25,6 +26,7 @@ try {
     addresses: [opt('address', '127.0.0.1')],
     ports: { min, max },
     timeoutMs: 600000,
+    portMode: opt('port-mode', process.env.SB_BENCH_PORT_MODE ?? 'sockets'),
     kernel: opt('kernel', 'on') === 'on' ? { pollMs: 1000 } : false,
   });
 } catch (e) {
