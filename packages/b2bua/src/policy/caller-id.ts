@@ -44,7 +44,7 @@ export function normalizeUriNumber(uri: string, e164: E164Options | undefined): 
   }
   if (isSipUri(u) && u.user !== undefined) {
     const n = normalizeE164(u.user, e164);
-    return n.ok ? formatUri({ ...u, user: n.number }) : uri;
+    return n.ok ? formatUri({ ...u, params: u.params, headers: u.headers, user: n.number }) : uri;
   }
   return uri;
 }

@@ -127,7 +127,7 @@ export function withContactAlias(uri: string, received: ReceivedAddress): string
   const params = new Map(r.uri.params);
   const host = received.address.includes(':') ? `[${received.address}]` : received.address;
   params.set('alias', `${host}~${received.port}~${ALIAS_PROTO[received.protocol]}`);
-  return formatUri({ ...r.uri, params });
+  return formatUri({ ...r.uri, headers: r.uri.headers, params });
 }
 
 /** The target named by a Contact alias, if the URI has a well-formed one. */

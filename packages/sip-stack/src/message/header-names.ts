@@ -217,29 +217,8 @@ export function lookupHeaderName(s: string, start: number, end: number): HeaderI
   return undefined;
 }
 
-/** Lower-case spellings as bytes (typed-array reads are much faster than charCodeAt). */
-const bytes = (word: string): Uint8Array => Uint8Array.from(word, (ch) => ch.charCodeAt(0));
-const W_TO = bytes('to');
-const W_VIA = bytes('via');
-const W_CSEQ = bytes('cseq');
-const W_FROM = bytes('from');
-const W_ROUTE = bytes('route');
-const W_CALL_ID = bytes('call-id');
-const W_CONTACT = bytes('contact');
-const W_MAX_FORWARDS = bytes('max-forwards');
-const W_RECORD_ROUTE = bytes('record-route');
-const W_CONTENT_LENGTH = bytes('content-length');
-
-/** True when b[i + 1, i + word.length) equals word[1..] ignoring ASCII case (byte 0 already matched). */
-function eqCi(b: Uint8Array, i: number, word: Uint8Array): boolean {
-  for (let k = 1; k < word.length; k++) {
-    const w = word[k] as number;
-    const c = b[i + k] as number;
-    // `| 32` folds A-Z onto a-z only; '-' must match exactly (CR | 32 is '-')
-    if (c !== w && (w === 45 || (c | 32) !== w)) return false;
-  }
-  return true;
-}
+// The comparisons below are unrolled: `| 32` folds A-Z onto a-z (the name is a token, so no other
+// byte folds onto a letter); "-" is compared exactly.
 
 /**
  * Scan-time classification of the header name in bytes b[start, end), which the caller has
@@ -259,28 +238,114 @@ export function classifyHeaderName(b: Uint8Array, start: number, end: number): H
       if (c === 109 /* m */) return HeaderId.contact;
       break;
     case 2:
-      if (c === 116 && eqCi(b, start, W_TO)) return HeaderId.to;
+      if (c === 116 && ((b[start + 1] as number) | 32) === 111) return HeaderId.to;
       break;
     case 3:
-      if (c === 118 && eqCi(b, start, W_VIA)) return HeaderId.via;
+      if (
+        c === 118 &&
+        ((b[start + 1] as number) | 32) === 105 &&
+        ((b[start + 2] as number) | 32) === 97
+      )
+        return HeaderId.via;
       break;
     case 4:
-      if (c === 99 && eqCi(b, start, W_CSEQ)) return HeaderId.cseq;
-      if (c === 102 && eqCi(b, start, W_FROM)) return HeaderId.from;
+      if (
+        c === 99 &&
+        ((b[start + 1] as number) | 32) === 115 &&
+        ((b[start + 2] as number) | 32) === 101 &&
+        ((b[start + 3] as number) | 32) === 113
+      )
+        return HeaderId.cseq;
+      if (
+        c === 102 &&
+        ((b[start + 1] as number) | 32) === 114 &&
+        ((b[start + 2] as number) | 32) === 111 &&
+        ((b[start + 3] as number) | 32) === 109
+      )
+        return HeaderId.from;
       break;
     case 5:
-      if (c === 114 && eqCi(b, start, W_ROUTE)) return HeaderId.route;
+      if (
+        c === 114 &&
+        ((b[start + 1] as number) | 32) === 111 &&
+        ((b[start + 2] as number) | 32) === 117 &&
+        ((b[start + 3] as number) | 32) === 116 &&
+        ((b[start + 4] as number) | 32) === 101
+      )
+        return HeaderId.route;
       break;
     case 7:
-      if (c === 99 && eqCi(b, start, W_CALL_ID)) return HeaderId.callId;
-      if (c === 99 && eqCi(b, start, W_CONTACT)) return HeaderId.contact;
+      if (
+        c === 99 &&
+        ((b[start + 1] as number) | 32) === 97 &&
+        ((b[start + 2] as number) | 32) === 108 &&
+        ((b[start + 3] as number) | 32) === 108 &&
+        b[start + 4] === 45 &&
+        ((b[start + 5] as number) | 32) === 105 &&
+        ((b[start + 6] as number) | 32) === 100
+      )
+        return HeaderId.callId;
+      if (
+        c === 99 &&
+        ((b[start + 1] as number) | 32) === 111 &&
+        ((b[start + 2] as number) | 32) === 110 &&
+        ((b[start + 3] as number) | 32) === 116 &&
+        ((b[start + 4] as number) | 32) === 97 &&
+        ((b[start + 5] as number) | 32) === 99 &&
+        ((b[start + 6] as number) | 32) === 116
+      )
+        return HeaderId.contact;
       break;
     case 12:
-      if (c === 109 && eqCi(b, start, W_MAX_FORWARDS)) return HeaderId.maxForwards;
-      if (c === 114 && eqCi(b, start, W_RECORD_ROUTE)) return HeaderId.recordRoute;
+      if (
+        c === 109 &&
+        ((b[start + 1] as number) | 32) === 97 &&
+        ((b[start + 2] as number) | 32) === 120 &&
+        b[start + 3] === 45 &&
+        ((b[start + 4] as number) | 32) === 102 &&
+        ((b[start + 5] as number) | 32) === 111 &&
+        ((b[start + 6] as number) | 32) === 114 &&
+        ((b[start + 7] as number) | 32) === 119 &&
+        ((b[start + 8] as number) | 32) === 97 &&
+        ((b[start + 9] as number) | 32) === 114 &&
+        ((b[start + 10] as number) | 32) === 100 &&
+        ((b[start + 11] as number) | 32) === 115
+      )
+        return HeaderId.maxForwards;
+      if (
+        c === 114 &&
+        ((b[start + 1] as number) | 32) === 101 &&
+        ((b[start + 2] as number) | 32) === 99 &&
+        ((b[start + 3] as number) | 32) === 111 &&
+        ((b[start + 4] as number) | 32) === 114 &&
+        ((b[start + 5] as number) | 32) === 100 &&
+        b[start + 6] === 45 &&
+        ((b[start + 7] as number) | 32) === 114 &&
+        ((b[start + 8] as number) | 32) === 111 &&
+        ((b[start + 9] as number) | 32) === 117 &&
+        ((b[start + 10] as number) | 32) === 116 &&
+        ((b[start + 11] as number) | 32) === 101
+      )
+        return HeaderId.recordRoute;
       break;
     case 14:
-      if (c === 99 && eqCi(b, start, W_CONTENT_LENGTH)) return HeaderId.contentLength;
+      if (
+        c === 99 &&
+        ((b[start + 1] as number) | 32) === 111 &&
+        ((b[start + 2] as number) | 32) === 110 &&
+        ((b[start + 3] as number) | 32) === 116 &&
+        ((b[start + 4] as number) | 32) === 101 &&
+        ((b[start + 5] as number) | 32) === 110 &&
+        ((b[start + 6] as number) | 32) === 116 &&
+        b[start + 7] === 45 &&
+        ((b[start + 8] as number) | 32) === 108 &&
+        ((b[start + 9] as number) | 32) === 101 &&
+        ((b[start + 10] as number) | 32) === 110 &&
+        ((b[start + 11] as number) | 32) === 103 &&
+        ((b[start + 12] as number) | 32) === 116 &&
+        ((b[start + 13] as number) | 32) === 104
+      )
+        return HeaderId.contentLength;
       break;
   }
   return HeaderId.other;

@@ -139,6 +139,32 @@ export function parseNameAddr(s: string, options?: ParseNameAddrOptions): ParseN
   return err === null ? { ok: true, value: v } : { ok: false, reason: err };
 }
 
+/**
+ * @internal parseNameAddr of s[from, to) for the plain form "<uri>" with optional header
+ * parameters and nothing the generic path treats specially (no display name, LWS, comma, quote
+ * or non-ASCII character); undefined when the value is not of that form (the caller falls back).
+ */
+export function parseAngleAddr(s: string, from: number, to: number): NameAddr | undefined {
+  if (to - from < 3 || s.charCodeAt(from) !== 60 /* < */) return undefined;
+  let gt = -1;
+  for (let k = from + 1; k < to; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 62 /* > */) {
+      gt = k;
+      break;
+    }
+    if (c <= 32 || c === 60 || c === 34 || c === 44 || c >= 128) return undefined;
+  }
+  if (gt <= from + 1) return undefined;
+  const v = new ParsedNameAddr(s.slice(from + 1, gt), new Map());
+  if (gt + 1 === to) return v;
+  for (let k = gt + 1; k < to; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 44 || c === 34 || c >= 128) return undefined;
+  }
+  return parseParams(s.slice(gt + 1, to), 0, v.params) === null ? v : undefined;
+}
+
 /** Parses one Contact value: "*" or a name-addr/addr-spec with contact-params. */
 export function parseContact(s: string, options?: ParseNameAddrOptions): ParseContactResult {
   const v = new ParsedContact('', new Map());

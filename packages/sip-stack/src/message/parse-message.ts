@@ -56,9 +56,11 @@ export function parseMessage(data: Uint8Array, options?: ParseOptions): ParseRes
 function parse(data: Uint8Array, options: ParseOptions | undefined): ParseResult {
   const maxSize = options?.maxSize ?? 65536;
   const datagram = options?.datagram ?? true;
-  const buf = Buffer.isBuffer(data)
-    ? data
-    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // (a Buffer has latin1Slice: cheaper to ask than Buffer.isBuffer's instanceof)
+  const buf =
+    typeof (data as Partial<Latin1Slicer>).latin1Slice === 'function'
+      ? (data as Buffer)
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const total = buf.length;
   let start = 0;
   // RFC 3261 §7.5: CRLFs before the start line are ignored
@@ -72,7 +74,7 @@ function parse(data: Uint8Array, options: ParseOptions | undefined): ParseResult
     if (he >= 0 && he + 4 < decodeEnd) decodeEnd = he + 4;
   }
   const s = (buf as unknown as Latin1Slicer).latin1Slice(0, decodeEnd);
-  let sl = s.indexOf('\r\n', start);
+  let sl = crlf(s, buf, start);
   if (sl < 0) sl = s.length;
   const startLine = parseStartLine(s, buf, start, sl);
   if ('code' in startLine) return { ok: false, error: startLine };

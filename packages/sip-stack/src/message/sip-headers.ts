@@ -210,6 +210,26 @@ export class SipHeaders {
     return out;
   }
 
+  /**
+   * @internal The source text when line `i` can be read in place (an unchanged, unfolded line
+   * of an ASCII message parsed from the wire), with its trimmed value at span[0, 1) of it; else
+   * undefined.
+   */
+  rawSpan(i: number, span: [number, number]): string | undefined {
+    const pos = this.#pos;
+    const values = this.#values;
+    let vs = pos[i * COLS + 1] as number;
+    if (vs < 0 || !this.#ascii || (values !== undefined && values[i] !== undefined))
+      return undefined;
+    const s = this.#src;
+    let ve = pos[i * COLS + 2] as number;
+    while (vs < ve && s.charCodeAt(vs) <= 32) vs++;
+    while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
+    span[0] = vs;
+    span[1] = ve;
+    return s;
+  }
+
   /** @internal Value of line `i`, decoded from the source on first read. */
   valueAt(i: number): string {
     const values = this.#values;

@@ -2,11 +2,12 @@
 
 import { SipHeaders } from './sip-headers.js';
 import { HeaderId } from './header-names.js';
-import { valueEnd, parseDecimal, TOKEN } from './header-values.js';
+import { valueEnd, parseDecimal, splitValues, TOKEN } from './header-values.js';
 import { textBytes } from './text-bytes.js';
 import { parseVia, type Via } from './via.js';
 import {
   parseNameAddr,
+  parseAngleAddr,
   parseContact,
   createNameAddr,
   tagOf,
@@ -122,11 +123,31 @@ export function parseCSeqBytes(
   return { seq, method: same ? (method as string) : s.slice(i, me) };
 }
 
-function nameAddrList(values: readonly string[]): NameAddr[] {
+/** Scratch value span for SipHeaders#rawSpan (read immediately). */
+const SPAN: [number, number] = [0, 0];
+
+/**
+ * The name-addr values of every line with HeaderId `id` (Route, Record-Route), malformed ones
+ * skipped; plain "<uri>" lines are read in place, others split and parsed as strings.
+ */
+function nameAddrList(h: SipHeaders, id: HeaderId): NameAddr[] {
   const out: NameAddr[] = [];
-  for (const s of values) {
-    const r = parseNameAddr(s);
-    if (r.ok) out.push(r.value);
+  for (let i = h.lineOf(id); i >= 0; i = h.lineOf(id, i + 1)) {
+    const src = h.rawSpan(i, SPAN);
+    if (src !== undefined) {
+      const v = parseAngleAddr(src, SPAN[0], SPAN[1]);
+      if (v !== undefined) {
+        out.push(v);
+        continue;
+      }
+    }
+    const line = h.peekAt(i);
+    const values = line.indexOf(',') < 0 ? [line.trim()] : splitValues(line);
+    for (const s of values) {
+      if (s.length === 0) continue;
+      const r = parseNameAddr(s);
+      if (r.ok) out.push(r.value);
+    }
   }
   return out;
 }
@@ -310,12 +331,12 @@ export abstract class SipMessageBase {
 
   get routes(): readonly NameAddr[] {
     const c = this.cache();
-    return (c.routes ??= nameAddrList(this.headers.valuesOf(HeaderId.route)));
+    return (c.routes ??= nameAddrList(this.headers, HeaderId.route));
   }
 
   get recordRoutes(): readonly NameAddr[] {
     const c = this.cache();
-    return (c.recordRoutes ??= nameAddrList(this.headers.valuesOf(HeaderId.recordRoute)));
+    return (c.recordRoutes ??= nameAddrList(this.headers, HeaderId.recordRoute));
   }
 
   /** Serialises the message; Content-Length is set to the body length. */

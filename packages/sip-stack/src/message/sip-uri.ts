@@ -102,6 +102,86 @@ export function parseUriBytes(b: Uint8Array, s: string, start: number, end: numb
   return { scheme: s.slice(start, colon).toLowerCase(), raw };
 }
 
+/**
+ * A parsed SIP/SIPS URI. `params` and `headers` are built from the validated text on first access
+ * (most URIs are routed on their host alone); assigning them replaces the lazy value. Spreading an
+ * instance copies only its own fields: pass `params`/`headers` explicitly (`{ ...u, params: u.params,
+ * headers: u.headers }`).
+ */
+class ParsedSipUri implements SipUri {
+  scheme: 'sip' | 'sips';
+  declare user?: string;
+  declare password?: string;
+  host = '';
+  declare port?: number;
+  #src: string;
+  /** s[#ps, #hs): the uri-parameters from the first ";"; s[#hs, #he): the headers from "?". */
+  #ps = 0;
+  #hs = 0;
+  #he = 0;
+  #params: Map<string, string | null> | undefined = undefined;
+  #headers: Map<string, string> | undefined = undefined;
+
+  constructor(scheme: 'sip' | 'sips', src: string) {
+    this.scheme = scheme;
+    this.#src = src;
+  }
+
+  get params(): Map<string, string | null> {
+    return (this.#params ??= buildParams(this.#src, this.#ps, this.#hs));
+  }
+
+  set params(value: Map<string, string | null>) {
+    this.#params = value;
+  }
+
+  get headers(): Map<string, string> {
+    return (this.#headers ??= buildHeaders(this.#src, this.#hs, this.#he));
+  }
+
+  set headers(value: Map<string, string>) {
+    this.#headers = value;
+  }
+
+  /** @internal Used by parseSip: where the validated params and headers are. */
+  spans(ps: number, hs: number, he: number): void {
+    this.#ps = ps;
+    this.#hs = hs;
+    this.#he = he;
+  }
+}
+
+/** uri-parameters of s[from, to) (validated by parseSip: ";name[=value]" repeated). */
+function buildParams(s: string, from: number, to: number): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  let i = from;
+  while (i < to) {
+    const ns = i + 1;
+    let e = s.indexOf(';', ns);
+    if (e < 0 || e > to) e = to;
+    const eq = s.indexOf('=', ns);
+    if (eq >= 0 && eq < e) out.set(s.slice(ns, eq).toLowerCase(), s.slice(eq + 1, e));
+    else out.set(s.slice(ns, e).toLowerCase(), null);
+    i = e;
+  }
+  return out;
+}
+
+/** ?headers of s[from, to) (validated by parseSip: "?name=value" then "&name=value"). */
+function buildHeaders(s: string, from: number, to: number): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = from;
+  while (i < to) {
+    const ns = i + 1;
+    let e = s.indexOf('&', ns);
+    if (e < 0 || e > to) e = to;
+    const eq = s.indexOf('=', ns);
+    out.set(s.slice(ns, eq), s.slice(eq + 1, e));
+    i = e;
+  }
+  return out;
+}
+
 function parseSip(
   b: Uint8Array,
   s: string,
@@ -109,7 +189,7 @@ function parseSip(
   n: number,
   scheme: 'sip' | 'sips',
 ): SipUri | string {
-  const uri: SipUri = { scheme, host: '', params: new Map(), headers: new Map() };
+  const uri = new ParsedSipUri(scheme, s);
   let at = s.indexOf('@', p);
   if (at >= n) at = -1;
   if (at >= 0) {
@@ -154,45 +234,31 @@ function parseSip(
     if (i === ps || i - ps > 5 || port > 65535) return 'bad port';
     uri.port = port;
   }
+  // validated here, turned into Maps on first access (buildParams / buildHeaders)
+  const ps = i;
   while (i < n && b[i] === 59 /* ; */) {
     const ns = ++i;
-    let upperName = false;
-    for (; i < n; i++) {
-      const c = b[i] as number;
-      if (PARAM[c] !== 1) break;
-      if (c >= 65 && c <= 90) upperName = true;
-    }
+    while (i < n && PARAM[b[i] as number] === 1) i++;
     if (i === ns) return 'empty URI parameter';
-    const name = upperName ? s.slice(ns, i).toLowerCase() : paramName(b, s, ns, i);
     if (i < n && b[i] === 61 /* = */) {
       const vs = ++i;
       while (i < n && PARAM[b[i] as number] === 1) i++;
-      if (i === vs) return `empty value for URI parameter "${name}"`;
-      uri.params.set(name, s.slice(vs, i));
-    } else uri.params.set(name, null);
+      if (i === vs) return `empty value for URI parameter "${s.slice(ns, vs - 1).toLowerCase()}"`;
+    }
   }
+  const hs = i;
   if (i < n && b[i] === 63 /* ? */) {
     do {
       const ns = ++i;
       while (i < n && HNV[b[i] as number] === 1) i++;
       if (i === ns || i >= n || b[i] !== 61) return 'bad URI header';
-      const vs = ++i;
+      ++i;
       while (i < n && HNV[b[i] as number] === 1) i++;
-      uri.headers.set(s.slice(ns, vs - 1), s.slice(vs, i));
     } while (i < n && b[i] === 38 /* & */);
   }
   if (i !== n) return `unexpected character "${s.charAt(i)}" in URI`;
+  uri.spans(ps, hs, i);
   return uri;
-}
-
-/** Interned names of the common URI parameters (lower-case already); others sliced. */
-function paramName(b: Uint8Array, s: string, start: number, end: number): string {
-  const len = end - start;
-  const c = b[start];
-  if (c === 108 && len === 2 && b[start + 1] === 114) return 'lr';
-  if (c === 117 && schemeIs(b, start, len, 'user')) return 'user';
-  if (c === 116 && schemeIs(b, start, len, 'transport')) return 'transport';
-  return s.slice(start, end);
 }
 
 function parseTel(b: Uint8Array, s: string, p: number, n: number): TelUri | string {

@@ -157,19 +157,65 @@ export function parseViaBytes(b: Uint8Array, s: string, start: number, n: number
     port = p;
     i = j;
   }
-  const v: Via = {
-    protocol: proto[0],
-    transport: proto[1],
-    host,
-    port,
-    params: new Map(),
-    branch: undefined,
-    received: undefined,
-    rport: undefined,
-  };
-  const err = parseViaParams(b, s, i, n, v);
+  const v = new ParsedVia(proto[0], proto[1], host, port, s, i, n);
+  const err = parseViaParams(b, s, i, n, v, undefined);
   return err === null ? v : err;
 }
+
+/**
+ * A parsed Via. `params` is built from the validated text on first access (routing reads only
+ * branch/received/rport); assigning it replaces the lazy value. Spreading an instance copies only
+ * its own fields: pass `params` explicitly (`{ ...v, params: new Map(v.params) }`).
+ */
+class ParsedVia implements Via {
+  protocol: string;
+  transport: string;
+  host: string;
+  port: number | undefined;
+  branch: string | undefined = undefined;
+  received: string | undefined = undefined;
+  rport: number | null | undefined = undefined;
+  #src: string;
+  /** s[#ps, #pe): the validated via-params. */
+  #ps: number;
+  #pe: number;
+  #params: Map<string, string | null> | undefined = undefined;
+
+  constructor(
+    protocol: string,
+    transport: string,
+    host: string,
+    port: number | undefined,
+    src: string,
+    ps: number,
+    pe: number,
+  ) {
+    this.protocol = protocol;
+    this.transport = transport;
+    this.host = host;
+    this.port = port;
+    this.#src = src;
+    this.#ps = ps;
+    this.#pe = pe;
+  }
+
+  get params(): Map<string, string | null> {
+    let p = this.#params;
+    if (p === undefined) {
+      p = this.#params = new Map();
+      const text = this.#src.slice(this.#ps, this.#pe);
+      // (already validated: only the Map is filled; the fields are recomputed on a scratch Via)
+      parseViaParams(textBytes(text), text, 0, text.length, SCRATCH, p);
+    }
+    return p;
+  }
+
+  set params(value: Map<string, string | null>) {
+    this.#params = value;
+  }
+}
+
+const SCRATCH: Via = { protocol: '', transport: '', host: '', params: new Map() };
 
 /** True when b[i, i + word.length) is the lower-case `word` exactly. */
 function isWord(b: Uint8Array, i: number, len: number, word: string): boolean {
@@ -188,6 +234,16 @@ function knownParam(b: Uint8Array, s: string, start: number, end: number): strin
   return s.slice(start, end);
 }
 
+/** The interned name when b[start, end) is branch, rport or received, else '' (no allocation). */
+function knownOnly(b: Uint8Array, start: number, end: number): string {
+  const len = end - start;
+  const c = b[start];
+  if (c === 98 && isWord(b, start, len, 'branch')) return 'branch';
+  if (c === 114 && isWord(b, start, len, 'rport')) return 'rport';
+  if (c === 114 && isWord(b, start, len, 'received')) return 'received';
+  return '';
+}
+
 /** Index just past the closing quote of the quoted-string at `i` (a '"') before `end`, or -1. */
 function quotedEnd(b: Uint8Array, i: number, end: number): number {
   for (let j = i + 1; j < end; j++) {
@@ -199,9 +255,18 @@ function quotedEnd(b: Uint8Array, i: number, end: number): number {
   return -1;
 }
 
-/** `*( SEMI via-params )`, filling v.params and the branch/received/rport fields. */
-function parseViaParams(b: Uint8Array, s: string, i: number, n: number, v: Via): string | null {
-  const params = v.params;
+/**
+ * `*( SEMI via-params )`, setting the branch/received/rport fields of `v` and filling `params`
+ * when given (names are sliced only then).
+ */
+function parseViaParams(
+  b: Uint8Array,
+  s: string,
+  i: number,
+  n: number,
+  v: Via,
+  params: Map<string, string | null> | undefined,
+): string | null {
   for (;;) {
     i = skipWs(b, i, n);
     if (i >= n) return null;
@@ -215,7 +280,12 @@ function parseViaParams(b: Uint8Array, s: string, i: number, n: number, v: Via):
       if (c >= 65 && c <= 90) upper = true;
     }
     if (i === ns) return 'empty Via parameter name';
-    const name = upper ? s.slice(ns, i).toLowerCase() : knownParam(b, s, ns, i);
+    const ne = i;
+    const name = upper
+      ? s.slice(ns, i).toLowerCase()
+      : params !== undefined
+        ? knownParam(b, s, ns, i)
+        : knownOnly(b, ns, i);
     i = skipWs(b, i, n);
     let value: string | null = null;
     if (i < n && b[i] === 61 /* = */) {
@@ -228,10 +298,11 @@ function parseViaParams(b: Uint8Array, s: string, i: number, n: number, v: Via):
       } else {
         while (i < n && PVALUE_B[b[i] as number] === 1) i++;
       }
-      if (i === vs) return `empty value for Via parameter "${name}"`;
-      value = s.slice(vs, i);
+      if (i === vs) return `empty value for Via parameter "${s.slice(ns, ne).toLowerCase()}"`;
+      // (only the values of the fields are needed while validating)
+      value = params !== undefined || name !== '' ? s.slice(vs, i) : '';
     }
-    params.set(name, value);
+    if (params !== undefined) params.set(name, value);
     const err = viaField(v, name, value);
     if (err !== null) return err;
   }
