@@ -64,7 +64,11 @@ export function parseReferTo(request: SipRequest): ReferToResult {
   }
   return {
     ok: true,
-    target: { uri: formatUri({ ...uri, params: uri.params, headers: new Map() }), replaces, headers },
+    target: {
+      uri: formatUri({ ...uri, params: uri.params, headers: new Map() }),
+      replaces,
+      headers,
+    },
   };
 }
 
