@@ -2,7 +2,8 @@
 // JSON lines on stdin: {cmd:'create', count, a:'ip:port', b:'ip:port'} | {cmd:'stats'} | {cmd:'close'};
 // one JSON line answers each. Prints {ready, mode, kernel} first.
 //   relay-host.mjs --kernel on|off --address IP [--ports 20000-59999] [--port-mode sockets|shared|auto]
-// (default port mode: SB_BENCH_PORT_MODE or sockets, a socket per port as rtpengine has)
+// (default port mode: SB_BENCH_PORT_MODE or sockets, a socket per port as rtpengine has;
+// worker threads: SB_BENCH_RELAY_THREADS or the relay's default, one per core)
 import { createInterface } from 'node:readline';
 
 const args = process.argv.slice(2);
@@ -27,6 +28,9 @@ try {
     ports: { min, max },
     timeoutMs: 600000,
     portMode: opt('port-mode', process.env.SB_BENCH_PORT_MODE ?? 'sockets'),
+    ...(process.env.SB_BENCH_RELAY_THREADS
+      ? { threads: Number(process.env.SB_BENCH_RELAY_THREADS) }
+      : {}),
     kernel: opt('kernel', 'on') === 'on' ? { pollMs: 1000 } : false,
   });
 } catch (e) {
