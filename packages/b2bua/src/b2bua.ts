@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { TypedEmitter, systemClock } from '@switchboard/sip-stack';
 import type { Clock, EndpointLogger, IncomingRequest, SipEndpoint } from '@switchboard/sip-stack';
 import { Call } from './call/call.js';
+import { findLegIn, type CallRegistry } from './call/call-registry.js';
 import type { CallEnd, CallPlan } from './call/call-types.js';
 import type { MediaRelay } from './media/media-relay.js';
 
@@ -45,6 +46,8 @@ export class B2bua extends TypedEmitter<B2buaEvents> {
   readonly #clock: Clock;
   readonly #logger: EndpointLogger;
   readonly #calls = new Set<Call>();
+  /** Attended transfers between two of our calls (RFC 3891 Replaces naming one of our legs). */
+  readonly #registry: CallRegistry = { findLeg: (replaces) => findLegIn(this.#calls, replaces) };
   #started = 0;
   #ended = 0;
 
@@ -104,6 +107,7 @@ export class B2bua extends TypedEmitter<B2buaEvents> {
       relay: this.#relay,
       clock: this.#clock,
       logger: this.#logger,
+      registry: this.#registry,
     });
     this.#calls.add(call);
     this.#started++;

@@ -35,12 +35,14 @@ export type {
 export type { Sdp, SdpMedia, ParseSdpResult } from './sdp/parse-sdp.js';
 export { parseSdp, writeSdp, MAX_SDP_SIZE } from './sdp/parse-sdp.js';
 export type { CodecPolicy, PayloadInfo } from './sdp/codec-policy.js';
-export { filterCodecs, payloadsOf } from './sdp/codec-policy.js';
+export { allowsMediaType, filterCodecs, payloadsOf } from './sdp/codec-policy.js';
 export type { Direction } from './sdp/sdp-direction.js';
 export { mediaDirection, isLegacyHold, isOnHold } from './sdp/sdp-direction.js';
 export type { SdpOutcome, MediaAnchorOptions } from './sdp/anchor-state.js';
 export { otherSide } from './sdp/anchor-state.js';
 export { MediaAnchor } from './sdp/media-anchor.js';
+export type { JoinOutcome } from './sdp/anchor-join.js';
+export { SplicedSession } from './sdp/spliced-session.js';
 
 // --- policy ---
 export type { HeaderPolicy } from './policy/header-policy.js';
@@ -64,6 +66,8 @@ export type {
   TrunkRegistrationEvents,
 } from './trunk/trunk-registration.js';
 export { TrunkRegistration } from './trunk/trunk-registration.js';
+export type { InboundTrunk, TrunkConfigError, TrunkMatcherResult } from './trunk/trunk-matcher.js';
+export { TrunkMatcher } from './trunk/trunk-matcher.js';
 
 // --- transfer ---
 export type { TransferEvent } from './transfer/transfer.js';
@@ -75,6 +79,7 @@ export { CallState, canTransition } from './call/call-state.js';
 export type {
   CallPlan,
   OutboundTarget,
+  RingStrategy,
   LegPolicy,
   SessionTimerOptions,
   CallEnd,
@@ -84,7 +89,10 @@ export type {
 export type { LegRole } from './call/leg.js';
 export { Leg } from './call/leg.js';
 export type { CallOptions } from './call/call.js';
-export { Call, ALLOW } from './call/call.js';
+export { Call } from './call/call.js';
+export { ALLOW } from './call/outbound-request.js';
+export type { CallRegistry, RegisteredCall } from './call/call-registry.js';
+export type { JoinDonor, ReplacedCall } from './transfer/call-join.js';
 
 // --- b2bua ---
 export type {

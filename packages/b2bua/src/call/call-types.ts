@@ -14,7 +14,7 @@ import type { TransferEvent } from '../transfer/transfer.js';
 import type { CallState } from './call-state.js';
 import type { Leg } from './leg.js';
 
-/** One destination of the outgoing leg; several are forked in parallel. */
+/** One destination of the outgoing leg; several are forked per the plan's `ring` strategy. */
 export interface OutboundTarget {
   /** Request-URI (and To) of the outgoing INVITE. */
   uri: string;
@@ -26,7 +26,16 @@ export interface OutboundTarget {
   credentials?: DigestCredentialSource;
   /** Extra headers for this target only. */
   headers?: HeaderValues;
+  /** Sequential ringing: targets of one step ring together, steps in ascending order (default: list order). */
+  step?: number;
+  /** Start ringing this long after the step starts (parallel ring with per-target delays). */
+  delayMs?: number;
+  /** Give up on (CANCEL) this target after this long; the plan's answer timeout still applies. */
+  timeoutMs?: number;
 }
+
+/** RFC 3261 §16.6-style forking: all targets at once, or one step after another. */
+export type RingStrategy = 'parallel' | 'sequential';
 
 /** RFC 4028 session timers as this B2BUA runs them on each leg. */
 export interface SessionTimerOptions {
@@ -44,8 +53,10 @@ export interface LegPolicy {
 }
 
 export interface CallPlan {
-  /** Forked in parallel: the first 2xx wins, the others are cancelled. */
+  /** The first 2xx wins, the others are cancelled. */
   targets: readonly OutboundTarget[];
+  /** How the targets are rung (default 'parallel'). */
+  ring?: RingStrategy;
   policy?: LegPolicy;
   /** No answer within this many ms: the forks are cancelled and the caller gets 480 (default 60000). */
   answerTimeoutMs?: number;
@@ -75,6 +86,8 @@ export type CallEndReason =
   | 'media-failed'
   /** `call.hangup()` was called. */
   | 'local'
+  /** An attended transfer joined this call's remaining party into another call (RFC 3891). */
+  | 'replaced'
   /** An internal failure (the caller got 500). */
   | 'error';
 

@@ -6,18 +6,15 @@
 import { TypedEmitter } from '@switchboard/sip-stack';
 import type {
   Clock,
-  DialogSession,
   EndpointLogger,
   HeaderValues,
   IncomingRequest,
   SipEndpoint,
-  SipResponse,
   TerminationReason,
 } from '@switchboard/sip-stack';
 import { B2buaError, B2buaErrorCode } from '../b2bua-error.js';
 import type { MediaRelay, RelaySide } from '../media/media-relay.js';
-import { outboundIdentity } from '../policy/caller-id.js';
-import { outboundHeaders } from '../policy/header-policy.js';
+import { otherSide } from '../sdp/anchor-state.js';
 import { MediaAnchor } from '../sdp/media-anchor.js';
 import { respondSafely, type CallContext } from '../signalling/call-context.js';
 import { OfferRelay } from '../signalling/offer-relay.js';
@@ -26,30 +23,25 @@ import { SessionRefresh } from '../signalling/session-refresh.js';
 import {
   SessionTimer,
   retryAfter422,
-  uacOfferHeaders,
   uacSettings,
   uasNegotiate,
   type TimerSettings,
 } from '../signalling/session-timer.js';
 import type { MediaLeg, MediaServer } from '../media/media-server.js';
+import type { JoinDonor } from '../transfer/call-join.js';
 import { TransferHandler, type TransferHost } from '../transfer/transfer.js';
 import { holdChannels } from '../trunk/channel-limiter.js';
 import { MediaInsertion } from './media-insertion.js';
 import { CallState, CallStateMachine } from './call-state.js';
-import type { CallEnd, CallEndReason, CallEvents, CallPlan, OutboundTarget } from './call-types.js';
-import { callerStatus, hasSdp, supports100rel } from './call-helpers.js';
+import type { CallEnd, CallEndReason, CallEvents, CallPlan } from './call-types.js';
+import { answerCaller } from './answer-caller.js';
+import { callerStatus } from './call-helpers.js';
+import { CallerProgress } from './caller-progress.js';
 import { checkInvite, mediaWarning } from './check-invite.js';
 import { Leg } from './leg.js';
-import {
-  OutboundFork,
-  type ForkAnswer,
-  type ForkFailure,
-  type ForkRequest,
-} from './outbound-fork.js';
-
-const SDP = 'application/sdp';
-/** Methods our legs take: peers learn that we accept UPDATE (RFC 3311) and REFER. */
-export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, REFER, NOTIFY';
+import { OutboundFork, type ForkAnswer, type ForkFailure } from './outbound-fork.js';
+import { ALLOW, outboundRequest } from './outbound-request.js';
+import { findReplaced, type CallRegistry } from './call-registry.js';
 
 export interface CallOptions {
   id: string;
@@ -60,6 +52,7 @@ export interface CallOptions {
   relay: MediaRelay;
   clock: Clock;
   logger: EndpointLogger;
+  registry?: CallRegistry;
 }
 
 export class Call extends TypedEmitter<CallEvents> {
@@ -77,6 +70,7 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly #refresh: SessionRefresh;
   readonly #transfers: TransferHandler;
   readonly #mediaLeg: MediaInsertion;
+  readonly #progress: CallerProgress;
   /** Sides whose leg is being transferred away: its end does not end the call. */
   readonly #transferring = new Set<RelaySide>();
   #fork: OutboundFork | undefined;
@@ -86,7 +80,8 @@ export class Call extends TypedEmitter<CallEvents> {
     settings: undefined,
     headers: {},
   };
-  #lastProgress = 0;
+  /** The caller's INVITE had no offer (RFC 3264 §5): we offer in our 2xx, it answers in its ACK. */
+  #delayedOffer = false;
   #releaseChannels: () => void = () => undefined;
 
   constructor(options: CallOptions) {
@@ -102,6 +97,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.#requests = new RequestRelay(this.#ctx);
     this.#refresh = new SessionRefresh(this.#ctx);
     this.#transfers = new TransferHandler(this.#transferHost());
+    this.#progress = this.#callerProgress();
     this.#mediaLeg = new MediaInsertion({
       media: this.media,
       clock: options.clock,
@@ -162,11 +158,17 @@ export class Call extends TypedEmitter<CallEvents> {
       }
       this.#callerTimer = negotiated;
     }
-    const offer = await this.media.offer('a', check.offer);
+    this.#delayedOffer = check.offer === undefined;
+    const offer =
+      check.offer === undefined
+        ? await this.media.localOffer('b')
+        : await this.media.offer('a', check.offer);
     if (this.#end !== undefined) return; // cancelled while the relay allocated ports
     if (!offer.ok) {
       const headers =
-        offer.status === 503 ? { 'Retry-After': '5' } : mediaWarning(offer.status, offer.reason);
+        offer.status === 503
+          ? { 'Retry-After': '5' }
+          : mediaWarning(offer.status, offer.reason, offer.warning);
       this.#refuse(offer.status, offer.reason, headers, 'media-failed');
       return;
     }
@@ -175,14 +177,26 @@ export class Call extends TypedEmitter<CallEvents> {
       return;
     }
     const fork = new OutboundFork(this.#options.endpoint, {
+      clock: this.#options.clock,
       timeoutMs: plan.answerTimeoutMs ?? 60_000,
+      ...(plan.ring === undefined ? {} : { ring: plan.ring }),
       ...(plan.sessionTimer === undefined ? {} : { retry422: retryAfter422 }),
     });
     this.#fork = fork;
-    fork.on('provisional', (r) => this.#onProgress(r));
+    fork.on('provisional', (r) => this.#progress.relay(r));
     fork.on('answered', (a) => this.#onAnswered(a));
     fork.on('failed', (f) => this.#onForkFailed(f));
-    fork.start(plan.targets, (t) => this.#outboundRequest(t, offer.sdp, check.maxForwards));
+    const host = this.#options.endpoint.listeningPoints()[0]?.local.address ?? 'invalid';
+    fork.start(plan.targets, (target) =>
+      outboundRequest({
+        incoming: req,
+        plan,
+        host,
+        target,
+        sdp: offer.sdp,
+        maxForwards: check.maxForwards,
+      }),
+    );
   }
 
   /**
@@ -206,69 +220,29 @@ export class Call extends TypedEmitter<CallEvents> {
     this.#finish('local', { status: 487 });
   }
 
-  #outboundRequest(target: OutboundTarget, sdp: string, maxForwards: number): ForkRequest {
-    const { incoming, plan, endpoint } = this.#options;
-    const host = endpoint.listeningPoints()[0]?.local.address ?? 'invalid';
-    const identity = outboundIdentity(incoming.request, target.uri, plan.policy?.callerId, host);
-    const timer = plan.sessionTimer === undefined ? {} : uacOfferHeaders(plan.sessionTimer);
-    // RFC 3262 hop by hop: the callee may send reliable provisionals when the caller takes them.
-    const supported = [
-      ...(plan.sessionTimer === undefined ? [] : ['timer']),
-      ...(supports100rel(incoming) ? ['100rel'] : []),
-    ];
+  /**
+   * Attended transfer between two calls of one B2bua: what this call gives up when the party on
+   * `side` is joined into another call. Undefined unless the call is answered and idle.
+   */
+  joinDonor(side: RelaySide): JoinDonor | undefined {
+    const leg = this.#legs[side];
+    const idle =
+      this.#transferring.size === 0 &&
+      this.#mediaLeg.active === undefined &&
+      this.media.pendingFrom === undefined;
+    if (this.state !== CallState.Answered || leg === undefined || leg.ended || !idle)
+      return undefined;
     return {
-      uri: identity.uri,
-      from: identity.from,
-      to: identity.to,
-      headers: {
-        ...outboundHeaders(incoming.request, plan.policy?.headers),
-        ...identity.headers,
-        ...timer,
-        ...(supported.length === 0 ? {} : { Supported: supported.join(', ') }),
-        Allow: ALLOW,
+      media: this.media,
+      leg,
+      side,
+      surrender: () => {
+        if (this.#legs[side] === leg) delete this.#legs[side];
+        this.#timers[side]?.stop();
+        delete this.#timers[side];
+        this.#finish('replaced', { side: otherSide(side) });
       },
-      body: sdp,
-      maxForwards,
     };
-  }
-
-  #onProgress(response: SipResponse): void {
-    if (this.#end !== undefined || this.caller.responded) return;
-    if (hasSdp(response)) {
-      // Early media: the provisional answer goes to the caller, the offer stays open for the 2xx.
-      const answer = this.media.answer('b', response.body.toString('utf8'), true);
-      if (answer.ok) {
-        // Early media toward a caller that takes 100rel goes reliably (RFC 3262), as from the callee.
-        this.#progress(response.status, {
-          body: answer.sdp,
-          contentType: SDP,
-          reliable: supports100rel(this.caller),
-        });
-        this.#sm.advance(CallState.Early);
-        this.emit('progress', response);
-        return;
-      }
-      this.#options.logger.warn(
-        { callId: this.caller.request.callId, reason: answer.reason },
-        'early SDP refused',
-      );
-    }
-    if (response.status === this.#lastProgress) return; // one 180 is enough for the caller
-    this.#progress(response.status, {});
-    if (response.status >= 180 && response.status <= 182) this.#sm.advance(CallState.Ringing);
-    this.emit('progress', response);
-  }
-
-  #progress(
-    status: number,
-    options: { body?: string; contentType?: string; reliable?: boolean },
-  ): void {
-    this.#lastProgress = status;
-    try {
-      this.caller.progress(status, { ...options, headers: { Allow: ALLOW } });
-    } catch {
-      // The caller was answered meanwhile (CANCEL → 487).
-    }
   }
 
   #onAnswered({ dialog, response }: ForkAnswer): void {
@@ -278,31 +252,31 @@ export class Call extends TypedEmitter<CallEvents> {
       return;
     }
     const legB = this.#attach(new Leg('b', 'uac', dialog, response.headers.values('Allow')));
-    const answer = hasSdp(response)
-      ? this.media.answer('b', response.body.toString('utf8'))
-      : undefined;
-    if (answer === undefined || !answer.ok) {
-      const reason = answer?.ok === false ? answer.reason : 'no SDP answer in the 2xx';
-      this.#refuse(488, 'Not Acceptable Here', mediaWarning(488, reason), 'media-failed');
-      return;
-    }
-    let dialogA: DialogSession;
-    try {
-      dialogA = this.caller.accept({
-        body: answer.sdp,
-        contentType: SDP,
-        headers: { ...this.#callerTimer.headers, Allow: ALLOW },
-      });
-    } catch (err) {
-      this.#options.logger.warn(
-        { err, callId: this.caller.request.callId },
-        'caller could not be answered',
-      );
-      this.#finish('error', { side: 'a' });
+    const result = answerCaller(
+      {
+        caller: this.caller,
+        media: this.media,
+        logger: this.#options.logger,
+        delayedOffer: this.#delayedOffer,
+        headers: this.#callerTimer.headers,
+        badAnswer: (reason) => {
+          this.#options.logger.info(
+            { callId: this.caller.request.callId, reason },
+            'bad answer in ACK',
+          );
+          // No usable answer: the session cannot start; BYE to both legs.
+          this.#finish('media-failed', { side: 'a' });
+        },
+      },
+      response,
+    );
+    if (!result.ok) {
+      if (result.status === undefined) this.#finish('error', { side: 'a' });
+      else this.#refuse(result.status, result.reason, result.headers, 'media-failed');
       return;
     }
     const legA = this.#attach(
-      new Leg('a', 'uas', dialogA, this.caller.request.headers.values('Allow')),
+      new Leg('a', 'uas', result.dialog, this.caller.request.headers.values('Allow')),
     );
     this.#sm.transition(CallState.Answered);
     this.#startTimer(legA, this.#callerTimer.settings);
@@ -393,6 +367,24 @@ export class Call extends TypedEmitter<CallEvents> {
     };
   }
 
+  #callerProgress(): CallerProgress {
+    const isEnded = (): boolean => this.#end !== undefined;
+    const isDelayed = (): boolean => this.#delayedOffer;
+    return new CallerProgress({
+      caller: this.caller,
+      media: this.media,
+      logger: this.#options.logger,
+      get ended() {
+        return isEnded();
+      },
+      get delayedOffer() {
+        return isDelayed();
+      },
+      advance: (state) => this.#sm.advance(state),
+      progress: (response) => this.emit('progress', response),
+    });
+  }
+
   #transferHost(): TransferHost {
     const isEnded = (): boolean => this.#end !== undefined;
     return {
@@ -418,6 +410,7 @@ export class Call extends TypedEmitter<CallEvents> {
       },
       transferred: (event) => this.emit('transferred', event),
       end: (reason, side) => this.#finish(reason, side === undefined ? {} : { side }),
+      findReplaced: (replaces) => findReplaced(this.#options.registry, this, replaces),
     };
   }
 }

@@ -23,6 +23,11 @@ export class Leg {
     this.#allow = new Set(allow.map((m) => m.trim().toUpperCase()));
   }
 
+  /** The same dialog as the leg of `side` (an attended transfer moving it into another call). */
+  onSide(side: RelaySide): Leg {
+    return new Leg(side, this.role, this.dialog, [...this.#allow]);
+  }
+
   get callId(): string {
     return this.dialog.callId;
   }

@@ -1,23 +1,27 @@
 /**
- * The outgoing side of a call: one INVITE per target, in parallel. The first 2xx wins and the
- * other branches are cancelled (a late 2xx is acknowledged and hung up by the endpoint, RFC 3261
- * §13.2.2.4); when every branch failed, the best final response is chosen as a proxy would
- * (RFC 3261 §16.7).
+ * The outgoing side of a call: one INVITE per target, all at once ('parallel', each after its own
+ * delay) or step after step ('sequential', RFC 3261 §16.6 sequential search), each target with its
+ * own timeout. The first 2xx wins and the other branches are cancelled (a late 2xx is acknowledged
+ * and hung up, RFC 3261 §13.2.2.4); a 6xx ends the search (§16.7 item 10); when every branch
+ * failed, the best final response is chosen as a proxy would (RFC 3261 §16.7).
  */
 import {
   EndpointError,
   EndpointErrorCode,
   TypedEmitter,
   chooseBestResponse,
+  systemClock,
 } from '@switchboard/sip-stack';
 import type {
+  Clock,
   DialogSession,
   HeaderValues,
   OutgoingInvite,
   SipEndpoint,
   SipResponse,
+  TimerHandle,
 } from '@switchboard/sip-stack';
-import type { OutboundTarget } from './call-types.js';
+import type { OutboundTarget, RingStrategy } from './call-types.js';
 
 export interface ForkRequest {
   uri: string;
@@ -64,31 +68,120 @@ export type IntervalRetry = (
   headers: HeaderValues,
 ) => HeaderValues | undefined;
 
+export interface OutboundForkOptions {
+  /** No answer from any target within this many ms: everything is cancelled (0 = no limit). */
+  timeoutMs: number;
+  ring?: RingStrategy;
+  clock?: Clock;
+  retry422?: IntervalRetry;
+}
+
+/** Targets grouped into the steps they ring in. */
+function ringSteps(targets: readonly OutboundTarget[], ring: RingStrategy): OutboundTarget[][] {
+  if (ring === 'parallel') return targets.length === 0 ? [] : [[...targets]];
+  const byStep = new Map<number, OutboundTarget[]>();
+  targets.forEach((t, i) => {
+    const step = t.step ?? i;
+    byStep.set(step, [...(byStep.get(step) ?? []), t]);
+  });
+  return [...byStep.entries()].sort(([a], [b]) => a - b).map(([, group]) => group);
+}
+
 export class OutboundFork extends TypedEmitter<OutboundForkEvents> {
   readonly #endpoint: SipEndpoint;
   readonly #branches: Branch[] = [];
-  readonly #timeoutMs: number;
-  readonly #retry422: IntervalRetry | undefined;
+  readonly #options: OutboundForkOptions;
+  readonly #clock: Clock;
+  readonly #timers = new Set<TimerHandle>();
+  #steps: OutboundTarget[][] = [];
+  #step = -1;
+  #request: (t: OutboundTarget) => ForkRequest = () => {
+    throw new Error('fork not started');
+  };
+  /** Delayed targets of the current step not sent yet. */
+  #scheduled = 0;
   #settled = false;
   #cancelled = false;
+  /** A 6xx: no further branch or step (RFC 3261 §16.7 item 10). */
+  #global = false;
 
-  constructor(endpoint: SipEndpoint, options: { timeoutMs: number; retry422?: IntervalRetry }) {
+  constructor(endpoint: SipEndpoint, options: OutboundForkOptions) {
     super();
     this.#endpoint = endpoint;
-    this.#timeoutMs = options.timeoutMs;
-    this.#retry422 = options.retry422;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
-  /** Sends one INVITE per target. */
+  /** Rings the targets per the strategy. */
   start(targets: readonly OutboundTarget[], request: (t: OutboundTarget) => ForkRequest): void {
-    for (const target of targets) this.#send(target, request(target), false);
-    if (this.#branches.length === 0) this.#settle();
+    this.#request = request;
+    this.#steps = ringSteps(targets, this.#options.ring ?? 'parallel');
+    if (this.#options.timeoutMs > 0)
+      this.#later(this.#options.timeoutMs, () => this.#onAnswerTimeout());
+    this.#nextStep();
   }
 
   /** Cancels every branch still pending (CANCEL once it rang; RFC 3261 §9.1). */
   cancel(): void {
     this.#cancelled = true;
+    this.#stopTimers();
     for (const b of this.#branches) if (!b.done) b.invite?.cancel();
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const handle = this.#clock.setTimeout(() => {
+      this.#timers.delete(handle);
+      fn();
+    }, ms);
+    this.#timers.add(handle);
+  }
+
+  #stopTimers(): void {
+    for (const handle of this.#timers) this.#clock.clearTimeout(handle);
+    this.#timers.clear();
+    this.#scheduled = 0;
+  }
+
+  /** Nobody answered in time: the caller hears 480 now, late branches are cancelled. */
+  #onAnswerTimeout(): void {
+    if (this.#settled) return;
+    this.cancel();
+    this.#settled = true;
+    // RFC 3261 §21.4.18: 480 Temporarily Unavailable.
+    this.emit('failed', {
+      status: 480,
+      reason: 'Temporarily Unavailable',
+      response: undefined,
+      noAnswer: true,
+    });
+  }
+
+  #nextStep(): void {
+    this.#step++;
+    const group = this.#steps[this.#step] ?? [];
+    for (const target of group) {
+      const delay = target.delayMs ?? 0;
+      if (delay <= 0) {
+        this.#send(target, this.#request(target), false);
+        continue;
+      }
+      this.#scheduled++;
+      this.#later(delay, () => {
+        this.#scheduled--;
+        if (!this.#settled && !this.#cancelled && !this.#global)
+          this.#send(target, this.#request(target), false);
+        this.#advance();
+      });
+    }
+    this.#advance();
+  }
+
+  /** Every branch of the step is done: the next step, or the outcome. */
+  #advance(): void {
+    if (this.#settled || this.#scheduled > 0 || this.#branches.some((b) => !b.done)) return;
+    const stop = this.#cancelled || this.#global;
+    if (!stop && this.#step + 1 < this.#steps.length) this.#nextStep();
+    else this.#settle();
   }
 
   get pending(): number {
@@ -106,7 +199,8 @@ export class OutboundFork extends TypedEmitter<OutboundForkEvents> {
         body: req.body,
         contentType: 'application/sdp',
         maxForwards: req.maxForwards,
-        timeoutMs: this.#timeoutMs,
+        // Per-target limit; the fork's answer timer covers the rest (0: the endpoint never cancels).
+        timeoutMs: target.timeoutMs ?? 0,
         ...(target.target === undefined ? {} : { target: target.target }),
         ...(target.route === undefined ? {} : { route: target.route }),
         ...(target.credentials === undefined ? {} : { credentials: target.credentials }),
@@ -139,6 +233,7 @@ export class OutboundFork extends TypedEmitter<OutboundForkEvents> {
       return;
     }
     this.#settled = true;
+    this.#stopTimers();
     for (const b of this.#branches) if (b !== branch && !b.done) b.invite?.cancel();
     this.emit('answered', { dialog, response, target: branch.target });
   }
@@ -150,18 +245,26 @@ export class OutboundFork extends TypedEmitter<OutboundForkEvents> {
     branch.error = error;
     if (error.response !== undefined) branch.response = error.response;
     if (error.response?.status === 422 && !retried && !this.#settled && !this.#cancelled) {
-      const headers = this.#retry422?.(error.response, req.headers);
+      const headers = this.#options.retry422?.(error.response, req.headers);
       if (headers !== undefined) {
         this.#send(branch.target, { ...req, headers }, true);
         return;
       }
     }
-    if (this.#branches.every((b) => b.done)) this.#settle();
+    const status = error.response?.status ?? 0;
+    if (status >= 600 && !this.#settled) {
+      // RFC 3261 §16.7 item 10: a 6xx ends the search; pending branches are cancelled.
+      this.#global = true;
+      this.#stopTimers();
+      for (const b of this.#branches) if (!b.done) b.invite?.cancel();
+    }
+    this.#advance();
   }
 
   #settle(): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#stopTimers();
     const responses = this.#branches.flatMap((b) => (b.response === undefined ? [] : [b.response]));
     const best = chooseBestResponse(responses.filter((r) => r.status !== 487));
     const noAnswer = this.#branches.every(

@@ -10,6 +10,14 @@ export interface CodecPolicy {
   allow?: readonly string[];
   /** Codec names removed. */
   deny?: readonly string[];
+  /** Media types relayed (e.g. ['audio'] for a voice trunk); streams of others are refused. Default: all. */
+  mediaTypes?: readonly string[];
+}
+
+/** True when the policy takes streams of this media type (m= audio, video...). */
+export function allowsMediaType(type: string, policy: CodecPolicy | undefined): boolean {
+  const types = policy?.mediaTypes;
+  return types === undefined || types.some((t) => t.toLowerCase() === type.toLowerCase());
 }
 
 /** RFC 3551 §6 static payload types (name/clock rate). */
@@ -128,10 +136,16 @@ export function audioCodecs(sdp: Sdp): MediaCodec[] {
     }));
 }
 
-/** Payload types present in both lines (the answer must use the offer's formats, RFC 3264 §6.1). */
+/**
+ * Payload types present in both lines that carry media (the answer must use the offer's formats,
+ * RFC 3264 §6.1; telephone-event or CN alone is no usable answer).
+ */
 export function commonPayloads(offer: SdpMedia, answer: SdpMedia): number[] {
-  const offered = new Set(payloadsOf(offer).map((p) => p.payloadType));
+  const offered = new Map(payloadsOf(offer).map((p) => [p.payloadType, p]));
   return payloadsOf(answer)
-    .map((p) => p.payloadType)
-    .filter((pt) => offered.has(pt));
+    .filter((p) => {
+      const o = offered.get(p.payloadType);
+      return o !== undefined && !isAuxiliary(o.name ?? p.name);
+    })
+    .map((p) => p.payloadType);
 }

@@ -10,6 +10,7 @@ import { otherSide } from '../sdp/anchor-state.js';
 import type { CallContext } from './call-context.js';
 import { respondSafely, retryLater } from './call-context.js';
 import { answerHeaders, refreshHeaders, uacSettings } from './session-timer.js';
+import { mediaWarning } from '../call/check-invite.js';
 
 const SDP = 'application/sdp';
 
@@ -61,10 +62,22 @@ export class OfferRelay {
       this.#answer(req, method, same, this.#refreshedHeaders(leg));
       return;
     }
+    // RFC 3311 §5.2 / RFC 3261 §14.2: an offer while this side's own offer awaits its answer
+    // gets 500 with Retry-After; while the other side's offer is pending, 491 (glare).
+    if (this.#ctx.media.pendingFrom === leg.side) {
+      retryLater(req);
+      return;
+    }
     const offer = await this.#ctx.media.offer(leg.side, body);
     if (!offer.ok) {
       if (offer.status === 503) retryLater(req);
-      else respondSafely(req, offer.status, { reason: offer.reason });
+      else
+        respondSafely(req, offer.status, {
+          reason: offer.reason,
+          ...(offer.status === 488
+            ? { headers: mediaWarning(488, offer.reason, offer.warning) }
+            : {}),
+        });
       return;
     }
     const response = await this.#forward(peer, method, offer.sdp);

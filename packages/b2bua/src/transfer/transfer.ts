@@ -13,7 +13,8 @@ import type { RelaySide } from '../media/media-relay.js';
 import { otherSide } from '../sdp/anchor-state.js';
 import type { MediaAnchor } from '../sdp/media-anchor.js';
 import { respondSafely, retryLater } from '../signalling/call-context.js';
-import { parseReferTo, type ReferTarget } from './refer-to.js';
+import { joinCalls, type ReplacedCall } from './call-join.js';
+import { parseReferTo, parseReplaces, type ReferTarget, type ReplacesTarget } from './refer-to.js';
 
 export interface TransferEvent {
   /** The transferor's side (now the target's). */
@@ -21,6 +22,8 @@ export interface TransferEvent {
   target: string;
   /** Final status of the INVITE to the target (200 when the transfer succeeded). */
   status: number;
+  /** Attended transfer done inside the B2BUA: the target was another of our calls, joined in. */
+  joined?: boolean;
 }
 
 export interface TransferHost {
@@ -36,6 +39,8 @@ export interface TransferHost {
   replaceLeg(leg: Leg): Leg | undefined;
   transferred(event: TransferEvent): void;
   end(reason: CallEndReason, side?: RelaySide): void;
+  /** The call holding the dialog a Replaces names, when it is one of ours (RFC 3891 §3). */
+  findReplaced(replaces: ReplacesTarget): ReplacedCall | undefined;
 }
 
 const SIPFRAG = 'message/sipfrag;version=2.0';
@@ -68,6 +73,7 @@ export class TransferHandler {
       retryLater(req);
       return;
     }
+    if (parsed.target.replaces !== undefined && this.#internal(side, req, parsed.target)) return;
     const offer = host.media.offerToNewPeer(side);
     if (!offer.ok) {
       retryLater(req);
@@ -100,6 +106,44 @@ export class TransferHandler {
       body: offer.sdp,
       maxForwards: 70,
     }));
+  }
+
+  /** Attended transfer to another of our calls: joined here (true), or the REFER answered (true). */
+  #internal(side: RelaySide, req: IncomingRequest, target: ReferTarget): boolean {
+    const host = this.#host;
+    const replaces = parseReplaces(target.replaces ?? '');
+    if (replaces === undefined) {
+      respondSafely(req, 400, { reason: 'bad Replaces in Refer-To' });
+      return true;
+    }
+    const replaced = host.findReplaced(replaces);
+    if (replaced === undefined) return false; // not ours: the target gets the Replaces header
+    if (replaced.self) {
+      respondSafely(req, 400, { reason: 'Replaces names the dialog of this call' });
+      return true;
+    }
+    const transferor = host.leg(side);
+    if (transferor === undefined) return false;
+    this.#busy = true;
+    host.transferring(side, true);
+    const done = (): void => {
+      this.#busy = false;
+      host.transferring(side, false);
+      if (host.leg(side)?.ended === true && host.leg(side) === transferor) host.end('hangup', side);
+    };
+    joinCalls({
+      host,
+      side,
+      refer: req,
+      target,
+      earlyOnly: replaces.earlyOnly,
+      replaced,
+      notify: this.#notifier(transferor),
+    }).then(done, (err: unknown) => {
+      host.logger.error({ err }, 'attended transfer failed');
+      done();
+    });
+    return true;
   }
 
   async #onAnswered(
@@ -167,4 +211,5 @@ export class TransferHandler {
   }
 }
 
-type Notifier = (status: number, reason: string, final: boolean) => Promise<void>;
+/** Reports a transfer's progress to the transferor (NOTIFY message/sipfrag). */
+export type Notifier = (status: number, reason: string, final: boolean) => Promise<void>;

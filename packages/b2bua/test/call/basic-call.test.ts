@@ -1,7 +1,15 @@
 import t from 'tap';
 import { parse } from 'sdp-transform';
 import type { DialogSession, IncomingRequest, SipEndpoint } from '@switchboard/sip-stack';
-import { b2buaHarness, failure, nextEvent, party, until, uriOf } from '../support/call-harness.js';
+import {
+  b2buaHarness,
+  failure,
+  nextEvent,
+  party,
+  until,
+  uriOf,
+  drained,
+} from '../support/call-harness.js';
 import { ANSWER_B, OFFER_A } from '../support/sdp-samples.js';
 
 /** B rings, then answers with ANSWER_B; resolves with B's INVITE and dialog after the ACK. */
@@ -81,7 +89,7 @@ t.test(
     t.equal(res.status, 200);
     await bBye;
     t.match(await call?.ended, { reason: 'hangup', side: 'a' });
-    await until(() => h.relay.openSessions === 0);
+    await drained(t, h);
     t.equal(h.b2bua.stats().active, 0);
   },
 );
@@ -102,7 +110,7 @@ t.test('the callee hangs up: A gets BYE and the relay session is released', asyn
   await aBye;
   t.equal(await aDialog.terminated, 'remote-bye');
   t.match(h.calls[0]?.end, { reason: 'hangup', side: 'b' });
-  await until(() => h.relay.openSessions === 0);
+  await drained(t, h);
 });
 
 t.test('busy: the callee’s 486 reaches the caller and nothing leaks', async (t) => {
@@ -197,7 +205,7 @@ t.test('forking: the first answer wins, the ringing fork is cancelled', async (t
   const cBye = nextEvent(cDialog, 'bye');
   await aDialog.bye();
   await cBye;
-  await until(() => h.relay.openSessions === 0);
+  await drained(t, h);
 });
 
 t.test('forking: two forks answer at once; the second is acknowledged and hung up', async (t) => {
@@ -228,7 +236,7 @@ t.test('forking: two forks answer at once; the second is acknowledged and hung u
   t.equal(await loser?.terminated, 'remote-bye');
   await aDialog.bye();
   await until(() => dialogs.every((d) => d.state === 'terminated'));
-  await until(() => h.relay.openSessions === 0);
+  await drained(t, h);
 });
 
 t.test('early media: a 183 with SDP reaches the caller rewritten to the relay', async (t) => {
@@ -256,5 +264,5 @@ t.test('early media: a 183 with SDP reaches the caller rewritten to the relay', 
   h.calls[0]?.on('state', (s) => states.push(s));
   t.equal(h.calls[0]?.state, 'answered');
   await dialog.bye();
-  await until(() => h.relay.openSessions === 0);
+  await drained(t, h);
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parse } from 'sdp-transform';
 import type { IncomingRequest, SipResponse } from '@switchboard/sip-stack';
-import { b2buaHarness, party, until, uriOf } from '../support/call-harness.js';
+import { b2buaHarness, party, until, uriOf, drained } from '../support/call-harness.js';
 import { ANSWER_B, OFFER_A } from '../support/sdp-samples.js';
 
 const SDP = 'application/sdp';
@@ -47,7 +47,7 @@ t.test(
     t.equal(response.status, 200);
     t.equal(h.calls[0]?.state, 'answered');
     await dialog.bye();
-    await until(() => h.relay.openSessions === 0);
+    await drained(t, h);
   },
 );
 
@@ -69,5 +69,5 @@ t.test('PRACK: a caller without 100rel gets the early media unreliably', async (
   t.equal(provisionals[0]?.status, 183);
   t.equal(provisionals[0]?.headers.get('Require'), undefined);
   await dialog.bye();
-  await until(() => h.relay.openSessions === 0);
+  await drained(t, h);
 });

@@ -14,6 +14,7 @@ import type {
 import { B2bua } from '../../src/b2bua.js';
 import type { Call } from '../../src/call/call.js';
 import type { CallPlan } from '../../src/call/call-types.js';
+import type { ChannelLimiter } from '../../src/trunk/channel-limiter.js';
 import { FakeMediaRelay } from './fake-media-relay.js';
 
 export interface Teardown {
@@ -131,4 +132,29 @@ export async function failure(promise: PromiseLike<unknown>): Promise<Failure> {
     };
   }
   throw new Error('expected a failure');
+}
+
+/** The assertions `drained` makes (a tap Test has them). */
+export interface Asserts {
+  equal(found: unknown, wanted: unknown, message: string): unknown;
+}
+
+/**
+ * After a scenario: no relay session open, no call live, no channel (admission slot) held. Waits
+ * for asynchronous tear-down first; the assertions then fail on any leak.
+ */
+export async function drained(
+  t: Asserts,
+  h: Harness,
+  channels: readonly ChannelLimiter[] = [],
+): Promise<void> {
+  const clean = (): boolean =>
+    h.relay.openSessions === 0 &&
+    h.b2bua.stats().active === 0 &&
+    channels.every((c) => c.inUse === 0);
+  await until(clean).catch(() => undefined);
+  t.equal(h.relay.openSessions, 0, 'no relay session left open');
+  t.equal(h.b2bua.stats().active, 0, 'no call left');
+  t.equal(h.b2bua.stats().relaySessions, 0, 'no relay session held by a call');
+  for (const c of channels) t.equal(c.inUse, 0, 'no channel left held');
 }

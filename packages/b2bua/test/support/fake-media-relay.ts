@@ -90,8 +90,14 @@ export class FakeMediaRelay implements MediaRelay {
     this.address = address;
   }
 
+  /** Sessions created and not closed: a test asserts zero after every scenario. */
   get openSessions(): number {
     return this.#open.size;
+  }
+
+  /** Sessions ever created. */
+  get createdSessions(): number {
+    return this.sessions.length;
   }
 
   async createSession(): Promise<MediaRelaySession> {

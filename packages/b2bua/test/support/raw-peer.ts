@@ -10,6 +10,8 @@ import type { Teardown } from './call-harness.js';
 
 export class RawPeer {
   readonly received: SipMessage[] = [];
+  /** Every message received, in order (never consumed by `next`). */
+  readonly log: SipMessage[] = [];
   readonly #socket: Socket;
   #waiters: { match: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }[] = [];
 
@@ -19,6 +21,7 @@ export class RawPeer {
       const parsed = parseMessage(data);
       if (!parsed.ok) return;
       this.received.push(parsed.message);
+      this.log.push(parsed.message);
       for (const w of [...this.#waiters]) {
         if (w.match(parsed.message)) {
           this.#waiters.splice(this.#waiters.indexOf(w), 1);

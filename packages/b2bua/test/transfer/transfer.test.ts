@@ -1,7 +1,15 @@
 import t from 'tap';
 import { parse } from 'sdp-transform';
 import type { DialogSession, IncomingRequest, SipEndpoint } from '@switchboard/sip-stack';
-import { nextEvent, party, settle, until, uriOf, type Teardown } from '../support/call-harness.js';
+import {
+  nextEvent,
+  party,
+  settle,
+  until,
+  uriOf,
+  type Teardown,
+  drained,
+} from '../support/call-harness.js';
 import { connectedCall, type ConnectedCall } from '../support/connected-call.js';
 import { audioSdp } from '../support/sdp-samples.js';
 
@@ -89,7 +97,7 @@ t.test(
     const cBye = nextEvent(cDialog, 'bye');
     await cc.aDialog.bye();
     await cBye;
-    await until(() => cc.h.relay.openSessions === 0);
+    await drained(t, cc.h);
   },
 );
 

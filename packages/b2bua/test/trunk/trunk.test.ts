@@ -12,6 +12,7 @@ import {
   until,
   uriOf,
   type Teardown,
+  drained,
 } from '../support/call-harness.js';
 import { ANSWER_B, OFFER_A } from '../support/sdp-samples.js';
 
@@ -114,22 +115,27 @@ t.test(
   },
 );
 
-t.test(
-  'outbound INVITE challenged with 407 by the carrier is answered with the trunk credentials',
-  async (t) => {
-    const a = await party(t);
-    const c = await carrier(t, 'proxy');
-    const h = await b2buaHarness(t, {
-      plan: () => ({ targets: [{ uri: uriOf(c.ep, '4420790000'), credentials: CREDS }] }),
-    });
-    const { dialog } = await a.invite({ uri: h.uri, body: OFFER_A, contentType: SDP });
-    t.equal(c.requests.length, 2);
-    t.ok(c.requests[1]?.headers.get('Proxy-Authorization'));
-    t.equal(h.calls[0]?.state, 'answered');
-    await dialog.bye();
-    await until(() => h.relay.openSessions === 0);
-  },
-);
+for (const [mode, header] of [
+  ['proxy', 'Proxy-Authorization'],
+  ['www', 'Authorization'],
+] as const) {
+  t.test(
+    `outbound INVITE challenged with ${mode === 'proxy' ? 407 : 401} by the carrier is answered with the trunk credentials`,
+    async (t) => {
+      const a = await party(t);
+      const c = await carrier(t, mode);
+      const h = await b2buaHarness(t, {
+        plan: () => ({ targets: [{ uri: uriOf(c.ep, '4420790000'), credentials: CREDS }] }),
+      });
+      const { dialog } = await a.invite({ uri: h.uri, body: OFFER_A, contentType: SDP });
+      t.equal(c.requests.length, 2);
+      t.ok(c.requests[1]?.headers.get(header));
+      t.equal(h.calls[0]?.state, 'answered');
+      await dialog.bye();
+      await drained(t, h);
+    },
+  );
+}
 
 t.test(
   'max_channels: a full trunk answers 503 with Retry-After; the channel comes back at hang-up',
@@ -151,6 +157,7 @@ t.test(
     const again = await a.invite({ uri: h.uri, body: OFFER_A, contentType: SDP });
     t.equal(again.response.status, 200);
     await again.dialog.bye();
+    await drained(t, h, [trunk]);
   },
 );
 
