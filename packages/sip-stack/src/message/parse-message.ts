@@ -4,19 +4,14 @@
 // with indexOf; only the names routing needs are classified and only their values parsed; other
 // headers are classified, decoded and parsed on first access.
 
-import { isAscii } from 'node:buffer';
 import { SipHeaders } from './sip-headers.js';
-import { classifyHeaderName, HeaderId } from './header-names.js';
-import { TOKEN, parseDecimal, valueEnd } from './header-values.js';
+import { HeaderId } from './header-names.js';
+import { parseDecimal } from './header-values.js';
+import { crlf, scan, scanHeaders } from './header-scan.js';
 import { parseStartLine, type StartLine } from './parse-start-line.js';
 import { parseViaBytes, type Via } from './via.js';
-import {
-  SipRequest,
-  SipResponse,
-  parseCSeq,
-  parseCSeqBytes,
-  type SipMessage,
-} from './sip-message.js';
+import { SipRequest, SipResponse, type SipMessage } from './sip-message.js';
+import { parseCSeq, parseCSeqBytes } from './cseq.js';
 import type { ParseOptions, ParseResult, SipParseError, SipParseErrorCode } from './errors.js';
 import { validateMessage } from './validate-message.js';
 import { parseUriBytes } from './sip-uri.js';
@@ -78,21 +73,21 @@ function parse(data: Uint8Array, options: ParseOptions | undefined): ParseResult
   if (sl < 0) sl = s.length;
   const startLine = parseStartLine(s, buf, start, sl);
   if ('code' in startLine) return { ok: false, error: startLine };
-  const table = scanHeaders(s, buf, sl);
-  const built = build(s, buf, isAscii(buf), startLine, table);
+  const table = scanHeaders(s, buf, sl + 2);
+  const built = build(s, buf, startLine, table);
   if ('code' in built) return { ok: false, error: built };
   const req = built.kind === 'request' ? built : undefined;
   if (total > maxSize)
     return fail('SIP_ERR_TOO_LARGE', `message larger than ${maxSize} bytes`, 513, req);
   if (startLine.kind === 'request' && startLine.error !== undefined)
     return { ok: false, error: { ...startLine.error, request: built as SipRequest } };
-  if (scanBodyStart < 0) {
+  if (scan.bodyStart < 0) {
     return datagram
       ? fail('SIP_ERR_PARSE', 'missing empty line after headers', 400, req)
       : fail('SIP_ERR_INCOMPLETE', 'incomplete header section');
   }
   const problem =
-    scanProblem ??
+    scan.problem ??
     checkRouting(built, s, buf, table, startLine.kind === 'request' ? startLine.uriStart : -1);
   if (problem !== undefined) return fail('SIP_ERR_PARSE', problem, 400, req);
   const bodyError = attachBody(built, s, table, buf, start, datagram);
@@ -107,136 +102,21 @@ function parse(data: Uint8Array, options: ParseOptions | undefined): ParseResult
   return { ok: true, message: built };
 }
 
-/** Index of the next CRLF at or after `from` (bare LFs are line content), or -1. */
-function crlf(s: string, b: Uint8Array, from: number): number {
-  for (;;) {
-    const lf = s.indexOf('\n', from);
-    if (lf < 0) return -1;
-    if (lf > 0 && b[lf - 1] === 13) return lf - 1;
-    from = lf + 1;
-  }
-}
-
-/** RFC 3261 §25.1 token bytes, 256 entries (no range check in the scan loop). */
-const TOKEN_BYTES = new Uint8Array(256);
-TOKEN_BYTES.set(TOKEN);
-
-/** Most header ids + 1 (HeaderId values are small integers). */
-const IDS = 16;
-
-/**
- * Scan state of the message being parsed (module scratch: parsing is synchronous and never
- * re-entered). FIRST/COUNT: first line index and line count per HeaderId.
- */
-const FIRST = new Int32Array(IDS);
-const COUNT = new Int32Array(IDS);
-let scanProblem: string | undefined;
-/** Offset of the body (after the empty line), or -1 when the header section is incomplete. */
-let scanBodyStart = -1;
-
-/**
- * Colon offset of the header line b[pos, eol) when its name is a token (followed by optional
- * SP/HT), or -1 with scanProblem set. The common case is one pass over the name bytes.
- */
-function nameColon(s: string, b: Uint8Array, pos: number, eol: number): number {
-  let ne = pos;
-  while (TOKEN_BYTES[b[ne] as number] === 1) ne++;
-  let c = ne;
-  while (b[c] === SP || b[c] === HT) c++;
-  if (b[c] === 58 /* : */ && c < eol && ne > pos) return c;
-  // the rules spelled out (and their error reasons) for anything unusual
-  const colon = s.indexOf(':', pos);
-  if (colon < 0 || colon > eol) {
-    scanProblem ??= 'header line without ":"';
-    return -1;
-  }
-  // RFC 3261 §7.3.1 HCOLON allows whitespace before the colon; the name is a token
-  ne = colon;
-  while (ne > pos && (b[ne - 1] === SP || b[ne - 1] === HT)) ne--;
-  for (let i = pos; i < ne; i++) {
-    if (TOKEN_BYTES[b[i] as number] !== 1) ne = pos;
-  }
-  if (ne === pos) {
-    scanProblem ??= 'bad header name';
-    return -1;
-  }
-  return colon;
-}
-
-/**
- * Splits header lines up to the empty line (continuation lines stay in their line, §7.3.1) into
- * the position table SipHeaders adopts: per line its start, value start (~offset when folded),
- * end (its CRLF) and HeaderId. Only the names routing needs are classified here.
- */
-function scanHeaders(s: string, b: Uint8Array, sl: number): number[] {
-  for (let k = 0; k < IDS; k++) {
-    FIRST[k] = -1;
-    COUNT[k] = 0;
-  }
-  scanProblem = undefined;
-  scanBodyStart = -1;
-  // sized for typical messages; longer ones grow it
-  const table = new Array<number>(64);
-  let lines = 0;
-  let pos = sl + 2;
-  const n = s.length;
-  if (pos < n && (b[pos] === SP || b[pos] === HT)) {
-    scanProblem = 'continuation line after the start line';
-  }
-  while (pos < n) {
-    let eol = crlf(s, b, pos);
-    if (eol === pos) {
-      scanBodyStart = pos + 2;
-      break;
-    }
-    let folded = false;
-    // RFC 3261 §7.3.1: a line starting with SP/HT continues the previous line
-    while (eol >= 0) {
-      // (s may stop before the end of b: bytes past it are not part of the message text)
-      const c = eol + 2 < n ? b[eol + 2] : -1;
-      if (c !== SP && c !== HT) break;
-      folded = true;
-      eol = crlf(s, b, eol + 2);
-    }
-    if (eol < 0) eol = n;
-    const colon = nameColon(s, b, pos, eol);
-    if (colon >= 0) {
-      let ne = colon;
-      while (b[ne - 1] === SP || b[ne - 1] === HT) ne--;
-      const id = classifyHeaderName(b, pos, ne);
-      if (id !== HeaderId.other) {
-        if (FIRST[id] === -1) FIRST[id] = lines;
-        COUNT[id] = (COUNT[id] as number) + 1;
-      }
-      const k = lines * 4;
-      table[k] = pos;
-      table[k + 1] = folded ? ~(colon + 1) : colon + 1;
-      table[k + 2] = eol;
-      table[k + 3] = id;
-      lines++;
-    }
-    pos = eol + 2;
-  }
-  table.length = lines * 4;
-  return table;
-}
-
 /** Builds the message and parses its top Via (needed to answer anything). */
 function build(
   s: string,
   b: Uint8Array,
-  ascii: boolean,
   start: StartLine,
   table: number[],
 ): SipMessage | SipParseError {
-  const headers = SipHeaders.fromParsed(s, ascii, table);
-  const vi = FIRST[HeaderId.via] as number;
+  const headers = SipHeaders.fromParsed(s, b, table);
+  const vi = scan.first[HeaderId.via] as number;
   let topVia: Via | undefined;
   if (vi >= 0) {
     // parsed in place: LWS (folded CRLFs included) is skipped by the Via grammar itself
     const v0 = table[vi * 4 + 1] as number;
     const from = v0 < 0 ? ~v0 : v0;
-    const r = parseViaBytes(b, s, from, valueEnd(s, from, table[vi * 4 + 2]));
+    const r = parseViaBytes(b, s, from, table[vi * 4 + 2] as number, true);
     if (typeof r !== 'string') topVia = r;
   }
   // RFC 3261 §8.1.1.7 / §18.2.1: without a top Via nothing can be sent back
@@ -286,29 +166,29 @@ function checkRouting(
   const h = msg.headers;
   for (let k = 0; k < REQUIRED.length; k++) {
     const id = REQUIRED[k] as HeaderId;
-    const c = COUNT[id] as number;
-    if (c === 0) return `missing ${REQUIRED_NAMES[id]} header`;
+    if ((scan.first[id] as number) < 0) return `missing ${REQUIRED_NAMES[id]} header`;
     // RFC 3261 §7.3.1: these are single-valued
-    if (c > 1) return `more than one ${REQUIRED_NAMES[id]} header`;
+    if ((scan.repeated & (1 << id)) !== 0) return `more than one ${REQUIRED_NAMES[id]} header`;
   }
-  if ((COUNT[HeaderId.maxForwards] as number) > 1 || (COUNT[HeaderId.contentLength] as number) > 1)
+  if ((scan.repeated & ((1 << HeaderId.maxForwards) | (1 << HeaderId.contentLength))) !== 0)
     return 'duplicate single-valued header';
-  const ci = FIRST[HeaderId.cseq] as number;
+  const ci = scan.first[HeaderId.cseq] as number;
   const c0 = table[ci * 4 + 1] as number;
   const method = msg.kind === 'request' ? msg.method : undefined;
+  // (read in place unless folded: a byte above 0x7F fails the grammar either way)
   const cseq =
-    c0 < 0 || !ascii(b, c0, table[ci * 4 + 2] as number)
+    c0 < 0
       ? parseCSeq(h.valueAt(ci))
       : parseCSeqBytes(b, s, c0, table[ci * 4 + 2] as number, method);
   if (cseq === undefined) return 'bad CSeq header';
   // RFC 3261 §8.1.1.5: the CSeq method must match the request method
   if (method !== undefined && cseq.method !== method)
     return 'CSeq method does not match the request method';
-  const callId = h.peekAt(FIRST[HeaderId.callId] as number);
+  const callId = h.peekAt(scan.first[HeaderId.callId] as number);
   // the word syntax of Call-ID is checked in strict mode; matching only needs the text
   if (callId.length === 0) return 'bad Call-ID header';
   let mf: number | null = null;
-  const mfi = FIRST[HeaderId.maxForwards] as number;
+  const mfi = scan.first[HeaderId.maxForwards] as number;
   if (mfi >= 0) {
     mf = decimalAt(b, h, table, mfi);
     // RFC 3261 §20.22: Max-Forwards is 0-255
@@ -328,12 +208,6 @@ function checkRouting(
   return undefined;
 }
 
-/** True when b[from, to) has no byte above 0x7F (a value the UTF-8 decoding leaves alone). */
-function ascii(b: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if ((b[i] as number) > 127) return false;
-  return true;
-}
-
 /** RFC 3261 §18.3 framing: sets the message body or returns why it cannot. */
 function attachBody(
   msg: SipMessage,
@@ -343,9 +217,9 @@ function attachBody(
   start: number,
   datagram: boolean,
 ): { reason: string; incomplete: boolean } | undefined {
-  const bodyStart = scanBodyStart;
+  const bodyStart = scan.bodyStart;
   const avail = buf.length - bodyStart;
-  const cli = FIRST[HeaderId.contentLength] as number;
+  const cli = scan.first[HeaderId.contentLength] as number;
   let len = avail;
   if (cli >= 0) {
     len = decimalAt(buf, msg.headers, table, cli);

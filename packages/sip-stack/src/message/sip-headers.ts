@@ -1,55 +1,18 @@
 // Ordered header lines of a SIP message (RFC 3261 §7.3). Lines parsed from the wire keep their
 // raw text, are decoded only when read, and are written back verbatim until changed.
 
-import {
-  headerInfo,
-  infoOfId,
-  lookupHeaderName,
-  HeaderId,
-  type HeaderInfo,
-} from './header-names.js';
+import { isAscii } from 'node:buffer';
+import { headerInfo, infoOfId, HeaderId, type HeaderInfo } from './header-names.js';
 import { splitValues, valueEnd } from './header-values.js';
-
-/** Headers whose values contain commas that do not separate values (RFC 3261 §7.3.1). */
-const NOT_LISTS = new Set([
-  'www-authenticate',
-  'authorization',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'authentication-info',
-  'date',
-  'retry-after',
-  'subject',
-  'user-agent',
-  'server',
-  'organization',
-  'timestamp',
-  'call-id',
-  'cseq',
-  'content-length',
-  'content-type',
-  'max-forwards',
-  'from',
-  'to',
-  'identity',
-]);
-
-/** Any character outside ASCII (U+0080 and up). */
-const NON_ASCII = /[\u0080-\uffff]/;
-const FOLD = /[ \t]*\r\n[ \t]+/g;
-
-/** arr.splice(at, 0, v) without splice's allocation (arrays here are short). */
-function insertAt<T>(arr: T[], at: number, v: T): void {
-  arr.push(v);
-  for (let k = arr.length - 1; k > at; k--) arr[k] = arr[k - 1] as T;
-  arr[at] = v;
-}
-
-/** arr.splice(at, 1) without splice's allocation. */
-function removeAt<T>(arr: T[], at: number): void {
-  for (let k = at; k < arr.length - 1; k++) arr[k] = arr[k + 1] as T;
-  arr.pop();
-}
+import {
+  asciiBytes,
+  insertAt,
+  isNotList,
+  removeAt,
+  serializeLines,
+  wireLineInfo,
+  wireValue,
+} from './header-lines.js';
 
 export type HeaderInit =
   Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[]>>;
@@ -62,7 +25,7 @@ let adoptPos: number[] | undefined;
 let adoptInfos: HeaderInfo[] | undefined;
 let adoptValues: (string | undefined)[] | undefined;
 let adoptSrc = '';
-let adoptAscii = true;
+let adoptBytes: Uint8Array | undefined;
 
 export class SipHeaders {
   /**
@@ -76,8 +39,10 @@ export class SipHeaders {
   /** Decoded values; undefined (or short) until first read for lines parsed from the wire. */
   #values: (string | undefined)[] | undefined;
   #src: string;
-  /** False when #src may hold UTF-8 bytes (decoded on read). */
-  #ascii: boolean;
+  /** The received bytes #src was decoded from (latin1: same offsets), to find UTF-8 values. */
+  #bytes: Uint8Array | undefined;
+  /** Whether all of #bytes is ASCII: -1 until first needed, then 0 or 1. */
+  #ascii = -1;
   #version = 0;
 
   constructor(init?: HeaderInit) {
@@ -88,14 +53,15 @@ export class SipHeaders {
       this.#infos = adoptInfos;
       this.#values = adoptValues;
       this.#src = adoptSrc;
-      this.#ascii = adoptAscii;
+      this.#bytes = adoptBytes;
+      adoptBytes = undefined;
       return;
     }
     this.#pos = [];
     this.#infos = [];
     this.#values = [];
     this.#src = '';
-    this.#ascii = true;
+    this.#bytes = undefined;
     if (init === undefined) return;
     if (Symbol.iterator in init) {
       for (const [n, v] of init as Iterable<readonly [string, string]>) this.append(n, v);
@@ -111,19 +77,19 @@ export class SipHeaders {
    * @internal Used by the parser: adopts the position table built while scanning `src`
    * (COLS numbers per line, see #pos); names other than the routing ones are classified on use.
    */
-  static fromParsed(src: string, ascii: boolean, pos: number[]): SipHeaders {
-    return SipHeaders.#adopt(src, ascii, pos, undefined, undefined);
+  static fromParsed(src: string, bytes: Uint8Array, pos: number[]): SipHeaders {
+    return SipHeaders.#adopt(src, bytes, pos, undefined, undefined);
   }
 
   static #adopt(
     src: string,
-    ascii: boolean,
+    bytes: Uint8Array | undefined,
     pos: number[],
     infos: HeaderInfo[] | undefined,
     values: (string | undefined)[] | undefined,
   ): SipHeaders {
     adoptSrc = src;
-    adoptAscii = ascii;
+    adoptBytes = bytes;
     adoptPos = pos;
     adoptInfos = infos;
     adoptValues = values;
@@ -154,12 +120,7 @@ export class SipHeaders {
         infos[i] = infoOfId(id);
         continue;
       }
-      // wire line: the name ends at the colon, minus whitespace (RFC 3261 §7.3.1 HCOLON)
-      const start = pos[i * COLS] as number;
-      const v0 = pos[i * COLS + 1] as number;
-      let ne = (v0 < 0 ? ~v0 : v0) - 1;
-      while (ne > start && (s.charCodeAt(ne - 1) === 32 || s.charCodeAt(ne - 1) === 9)) ne--;
-      infos[i] = lookupHeaderName(s, start, ne) ?? headerInfo(s.slice(start, ne));
+      infos[i] = wireLineInfo(s, pos[i * COLS] as number, pos[i * COLS + 1] as number);
     }
     return (this.#infos = infos);
   }
@@ -211,23 +172,31 @@ export class SipHeaders {
   }
 
   /**
-   * @internal The source text when line `i` can be read in place (an unchanged, unfolded line
-   * of an ASCII message parsed from the wire), with its trimmed value at span[0, 1) of it; else
-   * undefined.
+   * @internal The source text when line `i` can be read in place (an unchanged, unfolded, ASCII
+   * line parsed from the wire), with its trimmed value at span[0, 1) of it; else undefined.
    */
   rawSpan(i: number, span: [number, number]): string | undefined {
     const pos = this.#pos;
     const values = this.#values;
     let vs = pos[i * COLS + 1] as number;
-    if (vs < 0 || !this.#ascii || (values !== undefined && values[i] !== undefined))
-      return undefined;
+    if (vs < 0 || (values !== undefined && values[i] !== undefined)) return undefined;
     const s = this.#src;
     let ve = pos[i * COLS + 2] as number;
     while (vs < ve && s.charCodeAt(vs) <= 32) vs++;
     while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
+    if (!this.#asciiSpan(vs, ve)) return undefined;
     span[0] = vs;
     span[1] = ve;
     return s;
+  }
+
+  /** True when the wire bytes [from, to) are ASCII (their latin1 text is the decoded text). */
+  #asciiSpan(from: number, to: number): boolean {
+    const b = this.#bytes;
+    if (b === undefined) return true;
+    // one native check per message (most are all ASCII), then per value when it is not
+    if (this.#ascii < 0) this.#ascii = isAscii(b) ? 1 : 0;
+    return this.#ascii === 1 || asciiBytes(b, from, to);
   }
 
   /** @internal Value of line `i`, decoded from the source on first read. */
@@ -242,18 +211,12 @@ export class SipHeaders {
 
   /** Value of wire line `i`: trimmed, unfolded, UTF-8 decoded. */
   #decode(i: number): string {
-    const s = this.#src;
-    const v0 = this.#pos[i * COLS + 1] as number;
-    let vs = v0 < 0 ? ~v0 : v0;
-    let ve = this.#pos[i * COLS + 2] as number;
-    while (vs < ve && s.charCodeAt(vs) <= 32) vs++;
-    while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
-    let value = s.slice(vs, ve);
-    // RFC 3261 §7.3.1: a folded line is equivalent to one SP
-    if (v0 < 0) value = value.replace(FOLD, ' ');
-    if (!this.#ascii && NON_ASCII.test(value))
-      value = Buffer.from(value, 'latin1').toString('utf8');
-    return value;
+    const b = this.#bytes;
+    // one native check per message (most are all ASCII), then per value when it is not
+    if (b !== undefined && this.#ascii < 0) this.#ascii = isAscii(b) ? 1 : 0;
+    const pos = this.#pos;
+    const bytes = this.#ascii === 0 ? b : undefined;
+    return wireValue(this.#src, bytes, pos[i * COLS + 1] as number, pos[i * COLS + 2] as number);
   }
 
   #index(key: string, from = 0): number {
@@ -287,7 +250,7 @@ export class SipHeaders {
   values(name: string): string[] {
     const key = headerInfo(name).key;
     const lines = this.getAll(name);
-    if (NOT_LISTS.has(key)) return lines;
+    if (isNotList(key)) return lines;
     const out: string[] = [];
     for (const line of lines) {
       if (line.indexOf(',') < 0) {
@@ -347,7 +310,7 @@ export class SipHeaders {
     const i = this.#index(key);
     if (i < 0) return undefined;
     const line = this.valueAt(i);
-    const end = NOT_LISTS.has(key) ? line.length : valueEnd(line, 0);
+    const end = isNotList(key) ? line.length : valueEnd(line, 0);
     const first = line.slice(0, end).trim();
     const rest = line.slice(end + 1).trim();
     if (rest.length === 0) this.#splice(i);
@@ -375,7 +338,7 @@ export class SipHeaders {
   clone(): SipHeaders {
     return SipHeaders.#adopt(
       this.#src,
-      this.#ascii,
+      this.#bytes,
       this.#pos.slice(),
       this.#infos?.slice(),
       this.#values?.slice(),
@@ -417,50 +380,16 @@ export class SipHeaders {
     return removed;
   }
 
+  /** @internal Display name of line `i`. */
+  nameAt(i: number): string {
+    return (this.#lines()[i] as HeaderInfo).name;
+  }
+
   /**
    * @internal The header block as a latin1 "binary" string (each line ending in CRLF), with
-   * Content-Length set to `bodyLength`. Unchanged lines are copied from the source verbatim,
-   * runs of adjacent unchanged lines in one slice.
+   * Content-Length set to `bodyLength`; unchanged lines are copied from the source verbatim.
    */
   serialize(bodyLength: number): string {
-    let out = '';
-    let runStart = -1;
-    let runEnd = -1;
-    let sawLength = false;
-    const pos = this.#pos;
-    const n = pos.length / COLS;
-    const src = this.#src;
-    for (let i = 0; i < n; i++) {
-      let rs = pos[i * COLS] as number;
-      const id = pos[i * COLS + 3] as HeaderId;
-      if (id === HeaderId.contentLength) {
-        sawLength = true;
-        if (this.valueAt(i) !== String(bodyLength)) rs = -1;
-      }
-      if (rs >= 0) {
-        if (rs === runEnd + 2 && runStart >= 0) runEnd = pos[i * COLS + 2] as number;
-        else {
-          if (runStart >= 0) out += src.slice(runStart, runEnd + 2);
-          runStart = rs;
-          runEnd = pos[i * COLS + 2] as number;
-        }
-        continue;
-      }
-      if (runStart >= 0) {
-        out += src.slice(runStart, runEnd + 2);
-        runStart = -1;
-      }
-      if (id === HeaderId.contentLength) {
-        out += 'Content-Length: ' + bodyLength + '\r\n';
-        continue;
-      }
-      let value = this.valueAt(i);
-      // user-supplied text is UTF-8 on the wire
-      if (NON_ASCII.test(value)) value = Buffer.from(value, 'utf8').toString('latin1');
-      out += (this.#lines()[i] as HeaderInfo).name + ': ' + value + '\r\n';
-    }
-    if (runStart >= 0) out += src.slice(runStart, runEnd + 2);
-    if (!sawLength) out += 'Content-Length: ' + bodyLength + '\r\n';
-    return out;
+    return serializeLines(this, this.#pos, this.#src, bodyLength);
   }
 }

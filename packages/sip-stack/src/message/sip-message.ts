@@ -2,12 +2,10 @@
 
 import { SipHeaders } from './sip-headers.js';
 import { HeaderId } from './header-names.js';
-import { valueEnd, parseDecimal, splitValues, TOKEN } from './header-values.js';
-import { textBytes } from './text-bytes.js';
+import { valueEnd, parseDecimal } from './header-values.js';
 import { parseVia, type Via } from './via.js';
 import {
   parseNameAddr,
-  parseAngleAddr,
   parseContact,
   createNameAddr,
   tagOf,
@@ -15,63 +13,11 @@ import {
   type Contact,
 } from './name-addr.js';
 import { parseUri, type Uri } from './sip-uri.js';
+import { parseCSeq, type CSeq } from './cseq.js';
+import { Cache, Wire, nameAddrList } from './message-state.js';
 
-export interface CSeq {
-  seq: number;
-  method: string;
-}
-
-/** Parsed routing values, valid while `headers` and its version are unchanged. */
-class Cache {
-  readonly h: SipHeaders;
-  readonly v: number;
-  via: readonly Via[] | undefined = undefined;
-  topVia: Via | null | undefined = undefined;
-  cseq: CSeq | undefined = undefined;
-  callId: string | undefined = undefined;
-  from: NameAddr | undefined = undefined;
-  to: NameAddr | undefined = undefined;
-  fromTag: string | null | undefined = undefined;
-  toTag: string | null | undefined = undefined;
-  maxForwards: number | null | undefined = undefined;
-  contacts: readonly Contact[] | undefined = undefined;
-  routes: readonly NameAddr[] | undefined = undefined;
-  recordRoutes: readonly NameAddr[] | undefined = undefined;
-  constructor(h: SipHeaders) {
-    this.h = h;
-    this.v = h.version;
-  }
-}
-
-/** The received bytes of a parsed message and the state they correspond to. */
-class Wire {
-  readonly buf: Buffer;
-  readonly from: number;
-  readonly end: number;
-  readonly headers: SipHeaders;
-  readonly version: number;
-  /** Start-line parts at parse time: method and URI, or status and reason. */
-  readonly k1: string | number;
-  readonly k2: string;
-  /** The body as first materialised; undefined while it was never read or replaced. */
-  body: Buffer | undefined = undefined;
-  constructor(
-    buf: Buffer,
-    from: number,
-    end: number,
-    headers: SipHeaders,
-    k1: string | number,
-    k2: string,
-  ) {
-    this.buf = buf;
-    this.from = from;
-    this.end = end;
-    this.headers = headers;
-    this.version = headers.version;
-    this.k1 = k1;
-    this.k2 = k2;
-  }
-}
+// (re-exported: the package entry and callers import them from here)
+export { parseCSeq, parseCSeqBytes, type CSeq } from './cseq.js';
 
 /** Node's Buffer#latin1Write (undocumented, stable): skips write()'s encoding dispatch. */
 interface Latin1Writer {
@@ -79,78 +25,6 @@ interface Latin1Writer {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
-
-/** Parses a CSeq value "4711 INVITE" (RFC 3261 §20.16); undefined when malformed. */
-export function parseCSeq(v: string): CSeq | undefined {
-  return parseCSeqBytes(textBytes(v), v, 0, v.length, undefined);
-}
-
-/**
- * @internal parseCSeq on s[start, n) deciding on the bytes `b` (b[i] = s.charCodeAt(i)), without
- * slicing the value; `method`, when its text equals the CSeq method, is reused instead of slicing.
- */
-export function parseCSeqBytes(
-  b: Uint8Array,
-  s: string,
-  start: number,
-  n: number,
-  method: string | undefined,
-): CSeq | undefined {
-  let i = start;
-  while (i < n && (b[i] as number) <= 32) i++;
-  const ds = i;
-  let seq = 0;
-  while (i < n) {
-    const c = (b[i] as number) - 48;
-    if (c < 0 || c > 9) break;
-    seq = seq * 10 + c;
-    i++;
-  }
-  // RFC 3261 §8.1.1.5: the sequence number MUST be less than 2**31
-  if (i === ds || i - ds > 10 || seq > 0x7fffffff) return undefined;
-  const ms = i;
-  while (i < n && (b[i] === 32 || b[i] === 9)) i++;
-  if (i === ms) return undefined;
-  let me = n;
-  while (me > i && (b[me - 1] as number) <= 32) me--;
-  if (me === i) return undefined;
-  let same = method !== undefined && me - i === method.length;
-  for (let k = i; k < me; k++) {
-    const c = b[k] as number;
-    if (c >= 128 || TOKEN[c] !== 1) return undefined;
-    if (same && c !== (method as string).charCodeAt(k - i)) same = false;
-  }
-  return { seq, method: same ? (method as string) : s.slice(i, me) };
-}
-
-/** Scratch value span for SipHeaders#rawSpan (read immediately). */
-const SPAN: [number, number] = [0, 0];
-
-/**
- * The name-addr values of every line with HeaderId `id` (Route, Record-Route), malformed ones
- * skipped; plain "<uri>" lines are read in place, others split and parsed as strings.
- */
-function nameAddrList(h: SipHeaders, id: HeaderId): NameAddr[] {
-  const out: NameAddr[] = [];
-  for (let i = h.lineOf(id); i >= 0; i = h.lineOf(id, i + 1)) {
-    const src = h.rawSpan(i, SPAN);
-    if (src !== undefined) {
-      const v = parseAngleAddr(src, SPAN[0], SPAN[1]);
-      if (v !== undefined) {
-        out.push(v);
-        continue;
-      }
-    }
-    const line = h.peekAt(i);
-    const values = line.indexOf(',') < 0 ? [line.trim()] : splitValues(line);
-    for (const s of values) {
-      if (s.length === 0) continue;
-      const r = parseNameAddr(s);
-      if (r.ok) out.push(r.value);
-    }
-  }
-  return out;
-}
 
 export abstract class SipMessageBase {
   headers: SipHeaders;

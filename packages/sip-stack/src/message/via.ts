@@ -1,6 +1,7 @@
 // Via header values (RFC 3261 §20.42, §18.2.1; RFC 3581 rport; RFC 5118 IPv6).
 
-import { formatParams, PVALUE, TOKEN } from './header-values.js';
+import { formatParams, TOKEN, valueEnd } from './header-values.js';
+import { fast, fastViaParams, parseViaParams, paramsEnd } from './via-params.js';
 import { textBytes } from './text-bytes.js';
 
 export interface Via {
@@ -26,8 +27,6 @@ const bad = (reason: string): ParseViaResult => ({ ok: false, reason });
 /** Byte tables (256 entries: no range check in the loops). */
 const TOKEN_B = new Uint8Array(256);
 TOKEN_B.set(TOKEN);
-const PVALUE_B = new Uint8Array(256);
-PVALUE_B.set(PVALUE);
 
 function isWs(c: number | undefined): boolean {
   return c === 32 || c === 9 || c === 13 || c === 10;
@@ -116,9 +115,16 @@ export function parseVia(s: string): ParseViaResult {
 /**
  * @internal parseVia on s[start, end) deciding on the bytes `b` (b[i] = s.charCodeAt(i), e.g. the
  * received buffer and its latin1 text), without slicing the value. LWS may include folded CRLFs.
- * Returns the Via or the reason it is malformed.
+ * With `comma`, a comma outside quotes ends the value (the top value of a Via line). Returns the
+ * Via or the reason it is malformed.
  */
-export function parseViaBytes(b: Uint8Array, s: string, start: number, n: number): Via | string {
+export function parseViaBytes(
+  b: Uint8Array,
+  s: string,
+  start: number,
+  n: number,
+  comma = false,
+): Via | string {
   const proto = PROTO;
   let i = parseProtocol(b, s, skipWs(b, start, n), n, proto);
   if (i < 0) return 'bad Via sent-protocol';
@@ -127,6 +133,11 @@ export function parseViaBytes(b: Uint8Array, s: string, start: number, n: number
   i = hs;
   let upper = false;
   if (b[i] === 91 /* [ */ && i < n) {
+    if (comma) {
+      // (rare: cut the value at its comma first, as the general rule does)
+      n = valueEnd(s, i, n);
+      comma = false;
+    }
     const close = s.indexOf(']', i);
     if (close < 0 || close >= n) return 'bad IPv6 reference in Via';
     i = close + 1;
@@ -157,9 +168,16 @@ export function parseViaBytes(b: Uint8Array, s: string, start: number, n: number
     port = p;
     i = j;
   }
-  const v = new ParsedVia(proto[0], proto[1], host, port, s, i, n);
-  const err = parseViaParams(b, s, i, n, v, undefined);
-  return err === null ? v : err;
+  const end = fastViaParams(b, s, i, n, comma);
+  if (end >= 0) {
+    const f = fast;
+    return new ParsedVia(proto[0], proto[1], host, port, s, i, end, f.branch, f.received, f.rport);
+  }
+  const v = new ParsedVia(proto[0], proto[1], host, port, s, i, n, undefined, undefined, undefined);
+  const err = parseViaParams(b, s, i, n, v, undefined, comma);
+  if (err !== null) return err;
+  v.setEnd(paramsEnd);
+  return v;
 }
 
 /**
@@ -172,9 +190,9 @@ class ParsedVia implements Via {
   transport: string;
   host: string;
   port: number | undefined;
-  branch: string | undefined = undefined;
-  received: string | undefined = undefined;
-  rport: number | null | undefined = undefined;
+  branch: string | undefined;
+  received: string | undefined;
+  rport: number | null | undefined;
   #src: string;
   /** s[#ps, #pe): the validated via-params. */
   #ps: number;
@@ -189,13 +207,24 @@ class ParsedVia implements Via {
     src: string,
     ps: number,
     pe: number,
+    branch: string | undefined,
+    received: string | undefined,
+    rport: number | null | undefined,
   ) {
     this.protocol = protocol;
     this.transport = transport;
     this.host = host;
     this.port = port;
+    this.branch = branch;
+    this.received = received;
+    this.rport = rport;
     this.#src = src;
     this.#ps = ps;
+    this.#pe = pe;
+  }
+
+  /** @internal Where the validated via-params end (set after the general scanner ran). */
+  setEnd(pe: number): void {
     this.#pe = pe;
   }
 
@@ -216,116 +245,6 @@ class ParsedVia implements Via {
 }
 
 const SCRATCH: Via = { protocol: '', transport: '', host: '', params: new Map() };
-
-/** True when b[i, i + word.length) is the lower-case `word` exactly. */
-function isWord(b: Uint8Array, i: number, len: number, word: string): boolean {
-  if (len !== word.length) return false;
-  for (let k = 0; k < len; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
-  return true;
-}
-
-/** Interned names of the common via-params (no allocation); other names sliced. */
-function knownParam(b: Uint8Array, s: string, start: number, end: number): string {
-  const len = end - start;
-  const c = b[start];
-  if (c === 98 && isWord(b, start, len, 'branch')) return 'branch';
-  if (c === 114 && isWord(b, start, len, 'rport')) return 'rport';
-  if (c === 114 && isWord(b, start, len, 'received')) return 'received';
-  return s.slice(start, end);
-}
-
-/** The interned name when b[start, end) is branch, rport or received, else '' (no allocation). */
-function knownOnly(b: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  const c = b[start];
-  if (c === 98 && isWord(b, start, len, 'branch')) return 'branch';
-  if (c === 114 && isWord(b, start, len, 'rport')) return 'rport';
-  if (c === 114 && isWord(b, start, len, 'received')) return 'received';
-  return '';
-}
-
-/** Index just past the closing quote of the quoted-string at `i` (a '"') before `end`, or -1. */
-function quotedEnd(b: Uint8Array, i: number, end: number): number {
-  for (let j = i + 1; j < end; j++) {
-    const c = b[j];
-    if (c === 92 /* \ */)
-      j++; // RFC 3261 §25.1 quoted-pair
-    else if (c === 34 /* " */) return j + 1;
-  }
-  return -1;
-}
-
-/**
- * `*( SEMI via-params )`, setting the branch/received/rport fields of `v` and filling `params`
- * when given (names are sliced only then).
- */
-function parseViaParams(
-  b: Uint8Array,
-  s: string,
-  i: number,
-  n: number,
-  v: Via,
-  params: Map<string, string | null> | undefined,
-): string | null {
-  for (;;) {
-    i = skipWs(b, i, n);
-    if (i >= n) return null;
-    if (b[i] !== 59 /* ; */) return 'expected ";" before Via parameter';
-    i = skipWs(b, i + 1, n);
-    const ns = i;
-    let upper = false;
-    for (; i < n; i++) {
-      const c = b[i] as number;
-      if (TOKEN_B[c] !== 1) break;
-      if (c >= 65 && c <= 90) upper = true;
-    }
-    if (i === ns) return 'empty Via parameter name';
-    const ne = i;
-    const name = upper
-      ? s.slice(ns, i).toLowerCase()
-      : params !== undefined
-        ? knownParam(b, s, ns, i)
-        : knownOnly(b, ns, i);
-    i = skipWs(b, i, n);
-    let value: string | null = null;
-    if (i < n && b[i] === 61 /* = */) {
-      i = skipWs(b, i + 1, n);
-      const vs = i;
-      if (i < n && b[i] === 34 /* " */) {
-        const e = quotedEnd(b, i, n);
-        if (e < 0) return 'unterminated quoted string in Via parameter';
-        i = e;
-      } else {
-        while (i < n && PVALUE_B[b[i] as number] === 1) i++;
-      }
-      if (i === vs) return `empty value for Via parameter "${s.slice(ns, ne).toLowerCase()}"`;
-      // (only the values of the fields are needed while validating)
-      value = params !== undefined || name !== '' ? s.slice(vs, i) : '';
-    }
-    if (params !== undefined) params.set(name, value);
-    const err = viaField(v, name, value);
-    if (err !== null) return err;
-  }
-}
-
-function viaField(v: Via, name: string, value: string | null): string | null {
-  if (name === 'branch') {
-    if (value === null) return 'branch without value';
-    v.branch = value;
-  } else if (name === 'received') {
-    if (value === null) return 'received without value';
-    v.received = value;
-  } else if (name === 'rport') {
-    // RFC 3581 §3: rport without a value in requests, with the source port when stamped
-    if (value === null) v.rport = null;
-    else {
-      const p = value.length <= 5 && /^\d+$/.test(value) ? Number(value) : -1;
-      if (p < 0 || p > 65535) return 'bad rport';
-      v.rport = p;
-    }
-  }
-  return null;
-}
 
 /** Serialises a Via value. The branch/received/rport fields, when set, override `params`. */
 export function formatVia(v: Via): string {
