@@ -43,6 +43,8 @@ export interface ConnectionContext {
   maxWriteBuffer: number;
   /** Grace period for a flushing close before the socket is destroyed. */
   closeGraceMs: number;
+  /** Appended to every flow id (names the process holding the connection). */
+  flowIdSuffix?: string;
 }
 
 let nextConnectionId = 1;
@@ -89,7 +91,8 @@ export abstract class BaseConnection implements Connection {
     this.remote = remote;
     this.outbound = outbound;
     this.ctx = ctx;
-    this.flowId = makeFlowId(protocol, local, remote, nextConnectionId++);
+    this.flowId =
+      makeFlowId(protocol, local, remote, nextConnectionId++) + (ctx.flowIdSuffix ?? '');
     this.flow = { protocol, local, remote, flowId: this.flowId };
     this.#lastActivity = ctx.clock.now();
   }

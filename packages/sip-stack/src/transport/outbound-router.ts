@@ -203,6 +203,19 @@ export class OutboundRouter {
     return p;
   }
 
+  /** Fills a placeholder top Via of a request leaving over a stream flow held by another process. */
+  fillRemoteVia(message: SipMessage, protocol: TransportProtocol): void {
+    if (message.kind !== 'request') return;
+    const top = message.topVia;
+    if (top === undefined || !isPlaceholderVia(top)) return;
+    const lp = this.#ctx.points.find((p) => p.protocol === protocol);
+    fillSentBy(
+      message,
+      protocol,
+      this.#sentBy(protocol, lp?.local ?? { address: '0.0.0.0', port: 0 }),
+    );
+  }
+
   #pickUdp(address: string): UdpListener | undefined {
     const family = familyOf(address);
     const udp = this.#ctx.udp;

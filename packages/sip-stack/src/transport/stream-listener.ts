@@ -24,7 +24,9 @@ export async function bindServer(server: Server, spec: ListenSpec): Promise<List
     server.once('error', (err) =>
       reject(new TransportError('SIP_ERR_LISTEN', err.message, { cause: err })),
     );
-    server.listen({ host: spec.address, port: spec.port, exclusive: true }, () => resolve());
+    server.listen({ host: spec.address, port: spec.port, exclusive: spec.exclusive ?? true }, () =>
+      resolve(),
+    );
   });
   server.removeAllListeners('error');
   const addr = server.address();

@@ -1,5 +1,6 @@
 /** Options of the transport layer, with their defaults. */
 import type { Clock } from '../util/clock.js';
+import type { InboundDispatch, RemoteFlows } from './remote-flows.js';
 import type { TlsClientOptions } from './stream-connector.js';
 import type { TransportLogger } from './transport.js';
 
@@ -24,6 +25,12 @@ export interface TransportLayerOptions {
   maxWriteBufferBytes?: number;
   /** Outbound TLS/WSS settings. */
   tlsClient?: TlsClientOptions;
+  /** Multi-process edge: may hand received bytes to another process before parsing. */
+  dispatch?: InboundDispatch;
+  /** Multi-process edge: stream flows held by other processes; sends pinned to them go there. */
+  remoteFlows?: RemoteFlows;
+  /** Multi-process edge: appended to the flow id of every stream connection opened here. */
+  flowIdSuffix?: string;
 }
 
 export interface ResolvedTransportOptions {

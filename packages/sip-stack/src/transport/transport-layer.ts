@@ -37,6 +37,8 @@ import { WsListener } from './ws-listener.js';
 import { OutboundRouter } from './outbound-router.js';
 import { isStunMessage, stunBindingResponse } from './stun-keepalive.js';
 import { SILENT_LOGGER, resolveTransportOptions } from './transport-layer-options.js';
+import { isDatagramProtocol, parseFlowId } from './remote-flows.js';
+import type { InboundDispatch, RemoteFlows } from './remote-flows.js';
 import type { ResolvedTransportOptions, TransportLayerOptions } from './transport-layer-options.js';
 
 export class TransportLayer implements TransportSender {
@@ -53,6 +55,8 @@ export class TransportLayer implements TransportSender {
   readonly #flowClosed = new Set<FlowClosedHandler>();
   readonly #connCtx: ConnectionContext;
   readonly #tlsClientOptions: TlsClientOptions | undefined;
+  #dispatch: InboundDispatch | undefined;
+  #remote: RemoteFlows | undefined;
   #tlsClient: Promise<LoadedTlsClient> | undefined;
   #reapTimer: TimerHandle | undefined;
   #closed = false;
@@ -74,7 +78,10 @@ export class TransportLayer implements TransportSender {
       maxMessageSize,
       maxWriteBuffer: this.#opts.maxWriteBuffer,
       closeGraceMs: 2000,
+      ...(options.flowIdSuffix === undefined ? {} : { flowIdSuffix: options.flowIdSuffix }),
     };
+    this.#dispatch = options.dispatch;
+    this.#remote = options.remoteFlows;
     this.#tlsClientOptions = options.tlsClient;
     this.#router = new OutboundRouter({
       stats: this.#stats,
@@ -142,6 +149,19 @@ export class TransportLayer implements TransportSender {
     return point;
   }
 
+  /**
+   * Sets the multi-process hooks (see `TransportLayerOptions.dispatch`, `remoteFlows`,
+   * `flowIdSuffix`) on a layer built by someone else. Call before `listen`.
+   */
+  useCluster(
+    hooks: Pick<TransportLayerOptions, 'dispatch' | 'remoteFlows' | 'flowIdSuffix'>,
+  ): void {
+    this.#dispatch = hooks.dispatch;
+    this.#remote = hooks.remoteFlows;
+    if (hooks.flowIdSuffix === undefined) delete this.#connCtx.flowIdSuffix;
+    else this.#connCtx.flowIdSuffix = hooks.flowIdSuffix;
+  }
+
   listeningPoints(): readonly ListeningPoint[] {
     return this.#points.slice();
   }
@@ -178,6 +198,10 @@ export class TransportLayer implements TransportSender {
   async send(message: SipMessage, target: Target): Promise<Flow> {
     if (this.#closed) throw new TransportError('SIP_ERR_CLOSED', 'transport layer is closed');
     try {
+      if (this.#isRemoteFlow(target)) {
+        this.#router.fillRemoteVia(message, target.protocol);
+        return await this.#writeRemote(message.toBuffer(), target);
+      }
       return await this.#router.send(message, target);
     } catch (err) {
       this.#stats.sendErrors++;
@@ -195,6 +219,7 @@ export class TransportLayer implements TransportSender {
   async sendBuffer(bytes: Buffer, target: Target): Promise<Flow> {
     if (this.#closed) throw new TransportError('SIP_ERR_CLOSED', 'transport layer is closed');
     try {
+      if (this.#isRemoteFlow(target)) return await this.#writeRemote(bytes, target);
       return await this.#router.sendBuffer(bytes, target);
     } catch (err) {
       this.#stats.sendErrors++;
@@ -202,6 +227,31 @@ export class TransportLayer implements TransportSender {
         ? err
         : new TransportError('SIP_ERR_SEND', String(err), { cause: err });
     }
+  }
+
+  /**
+   * Processes bytes another process received and dispatched here (see `dispatch`) as if they had
+   * arrived on `flow`: parse, stamp, deliver. Replies to bad requests leave over the same UDP
+   * socket, or over the stream flow wherever it is held. Never throws.
+   */
+  injectReceived(bytes: Buffer, flow: Flow): void {
+    if (this.#closed) return;
+    const reply = (out: Buffer): Promise<void> =>
+      this.sendBuffer(out, {
+        ...flow.remote,
+        protocol: flow.protocol,
+        ...(flow.flowId === undefined ? {} : { flowId: flow.flowId }),
+      }).then(() => undefined);
+    this.#inbound.process(bytes, flow, reply, isDatagramProtocol(flow.protocol));
+  }
+
+  /** Writes bytes on a stream flow held here (a send another process forwarded). */
+  async writeFlow(flowId: string, bytes: Buffer): Promise<void> {
+    const conn = this.#table.get(flowId);
+    if (conn === undefined || conn.closed)
+      throw new TransportError('SIP_ERR_FLOW_CLOSED', `flow ${flowId} is closed`);
+    await conn.write(bytes);
+    this.#stats.sent[conn.protocol]++;
   }
 
   stats(): TransportStats {
@@ -236,6 +286,7 @@ export class TransportLayer implements TransportSender {
     if (isKeepAliveDatagram(bytes)) return; // CRLF keep-alives on UDP carry no message
     const local = listener.point.local;
     const flow: Flow = { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
+    if (this.#dispatch !== undefined && this.#dispatched(bytes, flow)) return;
     this.#inbound.process(
       bytes,
       flow,
@@ -247,6 +298,7 @@ export class TransportLayer implements TransportSender {
   #connectionHandler(): ConnectionHandler {
     return {
       onMessage: (conn, bytes) => {
+        if (this.#dispatch !== undefined && this.#dispatched(bytes, conn.flow)) return;
         const ws = conn.protocol === 'ws' || conn.protocol === 'wss';
         this.#inbound.process(bytes, conn.flow, (out) => this.#reply(conn, out), ws);
       },
@@ -272,6 +324,41 @@ export class TransportLayer implements TransportSender {
       },
       onClose: (conn, reason) => this.#onConnectionClosed(conn, reason),
     };
+  }
+
+  /** True when the dispatch hook handed the bytes to another process; a throwing hook keeps them here. */
+  #dispatched(bytes: Buffer, flow: Flow): boolean {
+    try {
+      return this.#dispatch?.(bytes, flow) === 'handled';
+    } catch (err) {
+      this.#stats.handlerErrors++;
+      this.#logger.error({ err, flowId: flow.flowId }, 'dispatch hook threw');
+      return false;
+    }
+  }
+
+  #isRemoteFlow(target: Target): boolean {
+    const id = target.flowId;
+    return (
+      this.#remote !== undefined &&
+      id !== undefined &&
+      target.protocol !== 'udp' &&
+      this.#table.get(id) === undefined &&
+      this.#remote.isRemote(id)
+    );
+  }
+
+  async #writeRemote(bytes: Buffer, target: Target): Promise<Flow> {
+    const flowId = target.flowId ?? '';
+    await (this.#remote as RemoteFlows).write(flowId, bytes);
+    return (
+      parseFlowId(flowId) ?? {
+        protocol: target.protocol,
+        local: { address: '', port: 0 },
+        remote: { address: target.address, port: target.port },
+        flowId,
+      }
+    );
   }
 
   #reply(conn: Connection, bytes: Buffer): Promise<void> {

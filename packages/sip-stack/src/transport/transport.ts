@@ -83,6 +83,11 @@ export interface ListenSpec {
   advertised?: { host: string; port?: number };
   /** WebSocket only: accepted request path (default: any). */
   wsPath?: string;
+  /**
+   * Default true. False lets the socket be shared with the other workers of a `node:cluster`
+   * (UDP: every worker reads the primary's socket; TCP: the primary hands out connections).
+   */
+  exclusive?: boolean;
 }
 
 export interface ListeningPoint {

@@ -27,7 +27,10 @@ export class UdpListener {
       socket.once('error', (err) =>
         reject(new TransportError('SIP_ERR_LISTEN', err.message, { cause: err })),
       );
-      socket.bind({ address: spec.address, port: spec.port, exclusive: true }, () => resolve());
+      socket.bind(
+        { address: spec.address, port: spec.port, exclusive: spec.exclusive ?? true },
+        () => resolve(),
+      );
     });
     const addr = socket.address();
     const point: ListeningPoint = {
