@@ -145,3 +145,24 @@ export type {
 export { loadConfig, DEFAULT_CONFIG } from './cli/config.js';
 export type { SwitchboardConfig, LogLevel } from './cli/config.js';
 export { runCli } from './cli/run-cli.js';
+
+// The SIP edge and its parts (embedding: build your own node around them).
+export { EdgeNode } from './edge/edge-node.js';
+export type { EdgeNodeDeps } from './edge/edge-node.js';
+export type { EdgeOptions, EdgeMediaOptions, MediaMode, OutboundMode } from './edge/edge-options.js';
+export { TrunkDispatcher } from './edge/trunk-dispatcher.js';
+export type { TrunkDispatcherOptions } from './edge/trunk-dispatcher.js';
+export { formatEdgeMetrics, EdgeCounters } from './edge/edge-metrics.js';
+export type { EdgeSnapshot, RelaySnapshot } from './edge/edge-metrics.js';
+export { B2buaGateway } from './b2bua-bridge/b2bua-gateway.js';
+export type { B2buaGatewayOptions } from './b2bua-bridge/b2bua-gateway.js';
+export { NativeMediaRelay } from './b2bua-bridge/native-media-relay.js';
+export { startEdgeNodeServer } from './server/edge-node-server.js';
+export type { RunningEdgeNode } from './server/edge-node-server.js';
+export { createEdgeService } from './server/edge-service.js';
+export type { EdgeService } from './server/edge-service.js';
+export type { RunningNode } from './server/node-runtime.js';
+export { registerOpsRoutes } from './server/ops-routes.js';
+export type { HealthReport } from './server/ops-routes.js';
+export { runSwitchboardCluster } from './cluster/cluster-primary.js';
+export type { RunningCluster } from './cluster/cluster-primary.js';

@@ -71,6 +71,8 @@ export {
   protocolFromViaTransport,
 } from './transport/transport.js';
 export { TransportLayer } from './transport/transport-layer.js';
+export type { InboundDispatch, RemoteFlows } from './transport/remote-flows.js';
+export { parseFlowId, isDatagramProtocol } from './transport/remote-flows.js';
 export type { TransportLayerOptions } from './transport/transport-layer-options.js';
 export type { TlsClientOptions } from './transport/stream-connector.js';
 export type {
@@ -154,7 +156,11 @@ export {
 export type { AuthParams, AuthParamValue, AuthParamsResult } from './auth/parse-auth-params.js';
 export { parseAuthParams } from './auth/parse-auth-params.js';
 export type { DigestCredentials, DigestCredentialsResult } from './auth/digest-credentials.js';
-export { parseDigestCredentials, formatDigestCredentials } from './auth/digest-credentials.js';
+export {
+  parseDigestCredentials,
+  digestCredentialsFrom,
+  formatDigestCredentials,
+} from './auth/digest-credentials.js';
 export type { DigestChallenge, DigestChallengeResult } from './auth/digest-challenge.js';
 export { parseDigestChallenge, formatDigestChallenge } from './auth/digest-challenge.js';
 export type { DigestSecret } from './auth/digest-nonce.js';
@@ -165,6 +171,8 @@ export type {
   Ha1Lookup,
   UserhashLookup,
   DigestVerifyResult,
+  DigestNonceAccepted,
+  DigestNonceCheck,
   DigestServerOptions,
   DigestChallengeHeaders,
 } from './auth/digest-server.js';
@@ -211,14 +219,22 @@ export type {
   ForwardHeaders,
   RouteContext,
   RouteFunction,
+  ForwardGroups,
+  BranchOutcome,
+  GroupOutcome,
+  GroupVerdict,
+  AfterGroupFunction,
+  DelegateHandler,
 } from './proxy/route-decision.js';
 export type { ProxyHooks, BranchResponseEvent, FinalResponseEvent } from './proxy/proxy-hooks.js';
 export { chooseBestResponse } from './proxy/best-response.js';
 
 // --- endpoint ---
-export { createEndpoint, SipEndpoint } from './endpoint/sip-endpoint.js';
+export { attachEndpoint, createEndpoint, SipEndpoint } from './endpoint/sip-endpoint.js';
 export type { SipEndpointEvents } from './endpoint/sip-endpoint.js';
 export type {
+  AttachEndpointOptions,
+  EndpointAttachment,
   EndpointOptions,
   EndpointLogger,
   HeaderValues,

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { fail, ok } from '../errors/ctl-errors.js';
 import type { Result } from '../errors/ctl-errors.js';
-import { MEDIA_MODES } from '../edge/edge-options.js';
-import type { MediaMode } from '../edge/edge-options.js';
+import type { DigestAlgorithm } from '@switchboard/sip-stack';
+import type { MediaMode, OutboundMode } from '../edge/edge-options.js';
+import { EDGE_SETTINGS } from './edge-settings.js';
+import { HOST, integer, portNumber, url } from './setting.js';
+import type { Setting } from './setting.js';
 
 export const LOG_LEVELS = Object.freeze([
   'fatal',
@@ -23,6 +26,12 @@ export interface SwitchboardConfig {
   /** Token nodes send to the control-plane API; generated into the data directory when unset. */
   nodeToken: string | undefined;
   logLevel: LogLevel;
+  /** A remote control plane (`http://host:port`): this node runs only the edge, asking it. */
+  brain: string | undefined;
+  /** SIP worker processes (parsed and validated; more than one is not wired yet). */
+  workers: number;
+  /** How long a graceful stop waits for calls to end before ending them, seconds. */
+  drainTimeoutSec: number;
   /** The SIP edge: listen address and ports (null = that transport is off). */
   sip: {
     enabled: boolean;
@@ -30,9 +39,24 @@ export interface SwitchboardConfig {
     udpPort: number | null;
     tcpPort: number | null;
     wsPort: number | null;
+    /** TLS and WSS listen only when `tls.cert` and `tls.key` are configured. */
+    tlsPort: number | null;
+    wssPort: number | null;
+    /** PEM files; `ca` makes TLS clients present a certificate it signed (mutual TLS). */
+    tls: { cert: string | undefined; key: string | undefined; ca: string | undefined };
     /** Host for Record-Route when `host` is a wildcard address. */
     advertisedHost: string | undefined;
+    /** Relay requests for domains that are not ours (default off: refused). */
+    relayForeignDomains: boolean;
+    /** Digest algorithms offered in challenges, one challenge each, in this order. */
+    digestAlgorithms: readonly DigestAlgorithm[];
+    /** Lifetime of a digest nonce before a correct answer gets stale=true, seconds. */
+    nonceTtlSec: number;
+    /** Outbound calls to trunks: through the B2BUA (topology hiding, trunk credentials) or proxied. */
+    outbound: OutboundMode;
   };
+  /** Where registrations live: in memory, or in Redis (shared by several nodes). */
+  location: { redis: string | undefined };
   /** Media anchoring on the RTP relay. */
   media: {
     mode: MediaMode;
@@ -50,14 +74,26 @@ export const DEFAULT_CONFIG: SwitchboardConfig = Object.freeze({
   http: Object.freeze({ host: '0.0.0.0', port: 8080 }),
   nodeToken: undefined,
   logLevel: 'info',
+  brain: undefined,
+  workers: 1,
+  drainTimeoutSec: 30,
   sip: Object.freeze({
     enabled: true,
     host: '0.0.0.0',
     udpPort: 5060,
     tcpPort: 5060,
     wsPort: 5066,
+    tlsPort: 5061,
+    wssPort: 7443,
+    tls: Object.freeze({ cert: undefined, key: undefined, ca: undefined }),
     advertisedHost: undefined,
+    relayForeignDomains: false,
+    // MD5 first: many deployed UAs (SIPp, baresip, older phones) answer only the first challenge.
+    digestAlgorithms: Object.freeze(['MD5', 'SHA-256'] as const),
+    nonceTtlSec: 300,
+    outbound: 'b2bua',
   }),
+  location: Object.freeze({ redis: undefined }),
   media: Object.freeze({
     mode: 'always',
     address: undefined,
@@ -68,144 +104,12 @@ export const DEFAULT_CONFIG: SwitchboardConfig = Object.freeze({
   }),
 });
 
-/** One setting: its file key, environment variable and flag, and how to check it. */
-interface Setting {
-  key: string;
-  env: string;
-  flag: string;
-  apply(c: SwitchboardConfig, raw: unknown): string | undefined;
-}
-
 function port(c: SwitchboardConfig, raw: unknown): string | undefined {
-  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535)
-    return 'must be an integer from 0 to 65535';
+  const n = portNumber(raw);
+  if (n === undefined) return 'must be an integer from 0 to 65535';
   c.http.port = n;
   return undefined;
 }
-
-const HOST = /^[A-Za-z0-9.:_-]+$/;
-
-function portNumber(raw: unknown): number | undefined {
-  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
-}
-
-function onOff(raw: unknown): boolean | undefined {
-  if (raw === true || raw === 'on' || raw === 'true' || raw === 'yes') return true;
-  if (raw === false || raw === 'off' || raw === 'false' || raw === 'no') return false;
-  return undefined;
-}
-
-/** A SIP port setting: 0–65535 (0 = ephemeral) or off. */
-function sipPort(set: (c: SwitchboardConfig, v: number | null) => void): Setting['apply'] {
-  return (c, raw) => {
-    if (onOff(raw) === false) return (set(c, null), undefined);
-    const n = portNumber(raw);
-    return n === undefined ? 'must be an integer from 0 to 65535, or off' : (set(c, n), undefined);
-  };
-}
-
-function host(set: (c: SwitchboardConfig, v: string) => void): Setting['apply'] {
-  return (c, raw) =>
-    typeof raw === 'string' && HOST.test(raw)
-      ? (set(c, raw), undefined)
-      : 'must be a host name or address';
-}
-
-function rtpPort(set: (c: SwitchboardConfig, v: number) => void): Setting['apply'] {
-  return (c, raw) => {
-    const n = portNumber(raw);
-    return n === undefined || n < 1024
-      ? 'must be an integer from 1024 to 65535'
-      : (set(c, n), undefined);
-  };
-}
-
-function flag(set: (c: SwitchboardConfig, v: boolean) => void): Setting['apply'] {
-  return (c, raw) => {
-    const v = onOff(raw);
-    return v === undefined ? 'must be on or off' : (set(c, v), undefined);
-  };
-}
-
-const EDGE_SETTINGS: readonly Setting[] = [
-  {
-    key: 'sip.enabled',
-    env: 'SWITCHBOARD_SIP',
-    flag: '--sip',
-    apply: flag((c, v) => (c.sip.enabled = v)),
-  },
-  {
-    key: 'sip.host',
-    env: 'SWITCHBOARD_SIP_HOST',
-    flag: '--sip-host',
-    apply: host((c, v) => (c.sip.host = v)),
-  },
-  {
-    key: 'sip.udp_port',
-    env: 'SWITCHBOARD_SIP_UDP_PORT',
-    flag: '--sip-udp-port',
-    apply: sipPort((c, v) => (c.sip.udpPort = v)),
-  },
-  {
-    key: 'sip.tcp_port',
-    env: 'SWITCHBOARD_SIP_TCP_PORT',
-    flag: '--sip-tcp-port',
-    apply: sipPort((c, v) => (c.sip.tcpPort = v)),
-  },
-  {
-    key: 'sip.ws_port',
-    env: 'SWITCHBOARD_SIP_WS_PORT',
-    flag: '--sip-ws-port',
-    apply: sipPort((c, v) => (c.sip.wsPort = v)),
-  },
-  {
-    key: 'sip.advertised_host',
-    env: 'SWITCHBOARD_SIP_ADVERTISED_HOST',
-    flag: '--sip-advertised-host',
-    apply: host((c, v) => (c.sip.advertisedHost = v)),
-  },
-  {
-    key: 'media.mode',
-    env: 'SWITCHBOARD_MEDIA_MODE',
-    flag: '--media-mode',
-    apply: (c, raw) =>
-      (MEDIA_MODES as readonly unknown[]).includes(raw)
-        ? ((c.media.mode = raw as MediaMode), undefined)
-        : `must be one of ${MEDIA_MODES.join(', ')}`,
-  },
-  {
-    key: 'media.address',
-    env: 'SWITCHBOARD_MEDIA_ADDRESS',
-    flag: '--media-address',
-    apply: host((c, v) => (c.media.address = v)),
-  },
-  {
-    key: 'media.advertised_address',
-    env: 'SWITCHBOARD_MEDIA_ADVERTISED',
-    flag: '--media-advertised',
-    apply: host((c, v) => (c.media.advertised = v)),
-  },
-  {
-    key: 'media.port_min',
-    env: 'SWITCHBOARD_RTP_MIN',
-    flag: '--rtp-min',
-    apply: rtpPort((c, v) => (c.media.portMin = v)),
-  },
-  {
-    key: 'media.port_max',
-    env: 'SWITCHBOARD_RTP_MAX',
-    flag: '--rtp-max',
-    apply: rtpPort((c, v) => (c.media.portMax = v)),
-  },
-  {
-    key: 'media.kernel',
-    env: 'SWITCHBOARD_MEDIA_KERNEL',
-    flag: '--media-kernel',
-    apply: flag((c, v) => (c.media.kernel = v)),
-  },
-];
 
 const SETTINGS: readonly Setting[] = [
   {
@@ -222,7 +126,7 @@ const SETTINGS: readonly Setting[] = [
     env: 'SWITCHBOARD_HTTP_HOST',
     flag: '--host',
     apply: (c, raw) =>
-      typeof raw === 'string' && /^[A-Za-z0-9.:_-]+$/.test(raw)
+      typeof raw === 'string' && HOST.test(raw)
         ? ((c.http.host = raw), undefined)
         : 'must be a host name or address',
   },
@@ -244,6 +148,24 @@ const SETTINGS: readonly Setting[] = [
       (LOG_LEVELS as readonly unknown[]).includes(raw)
         ? ((c.logLevel = raw as LogLevel), undefined)
         : `must be one of ${LOG_LEVELS.join(', ')}`,
+  },
+  {
+    key: 'brain',
+    env: 'SWITCHBOARD_BRAIN',
+    flag: '--brain',
+    apply: url(['http:'], (c, v) => (c.brain = v)),
+  },
+  {
+    key: 'workers',
+    env: 'SWITCHBOARD_WORKERS',
+    flag: '--workers',
+    apply: integer(1, (c, v) => (c.workers = v)),
+  },
+  {
+    key: 'drain_timeout_sec',
+    env: 'SWITCHBOARD_DRAIN_TIMEOUT_SEC',
+    flag: '--drain-timeout',
+    apply: integer(0, (c, v) => (c.drainTimeoutSec = v)),
   },
   ...EDGE_SETTINGS,
 ];
@@ -300,7 +222,8 @@ export function loadConfig(sources: ConfigSources): Result<SwitchboardConfig> {
   const config: SwitchboardConfig = {
     ...DEFAULT_CONFIG,
     http: { ...DEFAULT_CONFIG.http },
-    sip: { ...DEFAULT_CONFIG.sip },
+    sip: { ...DEFAULT_CONFIG.sip, tls: { ...DEFAULT_CONFIG.sip.tls } },
+    location: { ...DEFAULT_CONFIG.location },
     media: { ...DEFAULT_CONFIG.media },
   };
   if (sources.file !== undefined) {
@@ -329,13 +252,26 @@ export function loadConfig(sources: ConfigSources): Result<SwitchboardConfig> {
     if (problem !== undefined)
       return fail('CTL_ERR_CONFIG', `flag ${s.flag} (${s.key}) ${problem}`, s.key);
   }
-  if (config.media.portMin > config.media.portMax)
-    return fail(
-      'CTL_ERR_CONFIG',
-      'media.port_min must not be above media.port_max',
-      'media.port_min',
-    );
-  return ok(config);
+  const problem = crossCheck(config);
+  return problem === undefined
+    ? ok(config)
+    : fail('CTL_ERR_CONFIG', `${problem.key} ${problem.message}`, problem.key);
+}
+
+/** Rules between keys, checked once every source is applied. */
+function crossCheck(c: SwitchboardConfig): { key: string; message: string } | undefined {
+  if (c.media.portMin > c.media.portMax)
+    return { key: 'media.port_min', message: 'must not be above media.port_max' };
+  const { cert, key, ca } = c.sip.tls;
+  if (cert !== undefined && key === undefined)
+    return { key: 'sip.tls.key', message: 'is required with sip.tls.cert' };
+  if (key !== undefined && cert === undefined)
+    return { key: 'sip.tls.cert', message: 'is required with sip.tls.key' };
+  if (ca !== undefined && cert === undefined)
+    return { key: 'sip.tls.cert', message: 'and sip.tls.key are required with sip.tls.ca' };
+  if (c.brain !== undefined && c.nodeToken === undefined)
+    return { key: 'node_token', message: "is required with brain (the control plane's token)" };
+  return undefined;
 }
 
 export const CONFIG_FLAGS: readonly string[] = SETTINGS.map((s) => s.flag);

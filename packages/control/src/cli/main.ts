@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli } from './run-cli.js';
+import { runCli, runningNode } from './run-cli.js';
 
 const io = {
   out: (s: string) => process.stdout.write(s),
@@ -7,23 +7,56 @@ const io = {
   env: process.env,
 };
 const result = await runCli(process.argv.slice(2), io);
-const server = result.server;
-if (server === undefined) {
-  process.exitCode = result.code;
-} else {
-  let stopping = false;
+const node = runningNode(result);
+const cluster = result.cluster;
+if (cluster !== undefined) {
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    io.err(`${signal}: stopping\n`);
-    server.stop().then(
-      () => (process.exitCode = 0),
-      (err: unknown) => {
-        io.err(`stop failed: ${(err as Error).message}\n`);
-        process.exitCode = 1;
-      },
+    io.err(`${signal}: stopping the SIP workers and the control plane\n`);
+    cluster.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
     );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+} else if (node === undefined) {
+  process.exitCode = result.code;
+} else {
+  let signals = 0;
+  const done = (code: number) => {
+    // Everything is closed; a lingering keep-alive socket must not hold the process.
+    process.exit(code);
+  };
+  const stop = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      io.err(`${signal} again: stopping now, ending the remaining calls\n`);
+      node.stop().then(
+        () => done(0),
+        () => done(1),
+      );
+      return;
+    }
+    const calls = node.edge?.node?.calls.size ?? 0;
+    io.err(
+      `${signal}: draining (${calls} calls; new calls get 503), then stopping. ` +
+        `Send ${signal} again to stop at once.\n`,
+    );
+    node.shutdown().then(
+      ({ drained }) => {
+        io.err(
+          drained
+            ? 'all calls ended; stopped\n'
+            : 'drain timeout: remaining calls ended; stopped\n',
+        );
+        done(0);
+      },
+      (err: unknown) => {
+        io.err(`stop failed: ${(err as Error).message}\n`);
+        done(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }

@@ -5,9 +5,12 @@ import { migrate, schemaVersion } from '../store/migrations.js';
 import { loadMasterKey } from '../store/master-key.js';
 import { openDatabase } from '../store/sqlite/open-database.js';
 import { SqliteConfigStore } from '../store/sqlite/sqlite-config-store.js';
+import { runSwitchboardCluster, type RunningCluster } from '../cluster/cluster-primary.js';
+import { startEdgeNodeServer } from '../server/edge-node-server.js';
+import type { RunningEdgeNode } from '../server/edge-node-server.js';
 import { startSwitchboard } from '../server/switchboard-server.js';
-import type { RunningSwitchboard } from '../server/switchboard-server.js';
-import { loadConfig } from './config.js';
+import type { RunningNode, RunningSwitchboard } from '../server/switchboard-server.js';
+import { CONFIG_FLAGS, loadConfig } from './config.js';
 import type { SwitchboardConfig } from './config.js';
 import { parseCsv } from './csv.js';
 
@@ -15,6 +18,7 @@ export const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start                 start the server: HTTP API on port 8080, SIP on UDP/TCP 5060 and WS 5066
+                        (TLS 5061 and WSS 7443 with a certificate); SIGTERM drains calls, then stops
   migrate               create or upgrade the database in the data directory
   import <file>         import a provisioning file: .json (any tables) or .csv (subscribers:
                         domain,username,password[,display_name,caller_id_number,extension,account_id])
@@ -23,33 +27,28 @@ Options:
   --data-dir <dir>      data directory (default ./data)
   --host <addr>         HTTP listen address      --port <n>   HTTP port (default 8080)
   --node-token <token>  token for the control-plane API
+  --brain <url>         run an edge node asking the control plane at http://host:port (needs
+                        --node-token); serves only SIP, the relay, /metrics and /health
   --log-level <level>   fatal, error, warn, info, debug, trace, silent
+  --workers <n>         SIP worker processes (default 1)
+  --drain-timeout <s>   graceful stop: seconds to wait for calls to end (default 30)
   --sip on|off          the SIP edge (default on)   --sip-host <addr>  SIP listen address (0.0.0.0)
   --sip-udp-port <n|off>  --sip-tcp-port <n|off>  (5060)   --sip-ws-port <n|off>  (5066)
+  --sip-tls-port <n|off>  (5061)   --sip-wss-port <n|off>  (7443)
+  --sip-tls-cert <pem> --sip-tls-key <pem>  certificate for TLS and WSS   --sip-tls-ca <pem>  mutual TLS
   --sip-advertised-host <host>  host for Record-Route behind a wildcard address
+  --sip-relay-foreign-domains on|off  relay requests for domains that are not ours (default off)
+  --location-redis <url>  keep registrations in Redis (redis://host:port) instead of memory
   --media-mode <m>      anchor media on the relay: always, nat, never (default always)
   --media-address <addr>  relay address   --media-advertised <addr>  address put in SDP
   --rtp-min <n> --rtp-max <n>  relay port range (30000-39999)   --media-kernel on|off
   --account <id>        import: account for rows that name none
 `;
 
-const EDGE_FLAGS = [
-  'sip',
-  'sip-host',
-  'sip-udp-port',
-  'sip-tcp-port',
-  'sip-ws-port',
-  'sip-advertised-host',
-  'media-mode',
-  'media-address',
-  'media-advertised',
-  'rtp-min',
-  'rtp-max',
-  'media-kernel',
-] as const;
-const EDGE_FLAG_OPTIONS = Object.fromEntries(
-  EDGE_FLAGS.map((f) => [f, { type: 'string' as const }]),
-) as Record<(typeof EDGE_FLAGS)[number], { type: 'string' }>;
+/** Every config flag takes a value (`--port 0`, `--sip off`). */
+const CONFIG_FLAG_OPTIONS = Object.fromEntries(
+  CONFIG_FLAGS.map((f) => [f.slice(2), { type: 'string' as const }]),
+) as Record<string, { type: 'string' }>;
 
 export interface CliIo {
   out: (text: string) => void;
@@ -61,6 +60,15 @@ export interface CliResult {
   code: number;
   /** Set by `start`: the running server (the caller waits for a signal, then stops it). */
   server?: RunningSwitchboard;
+  /** Set by `start --brain URL`: the running edge node. */
+  edgeNode?: RunningEdgeNode;
+  /** Set by `start --workers N` (N > 1): the primary and its SIP workers. */
+  cluster?: RunningCluster;
+}
+
+/** The node `start` left running, whichever kind. */
+export function runningNode(result: CliResult): RunningNode | undefined {
+  return result.server ?? result.edgeNode;
 }
 
 function openStore(config: SwitchboardConfig): SqliteConfigStore {
@@ -120,6 +128,40 @@ async function runImport(
   }
 }
 
+async function runStart(config: SwitchboardConfig, io: CliIo): Promise<CliResult> {
+  const logger = pino({ level: config.logLevel });
+  const http = (port: number): string => `http://${config.http.host}:${port}`;
+  let result: CliResult;
+  if (config.workers > 1 && config.brain === undefined) {
+    const cluster = await runSwitchboardCluster(config, { logger, print: io.out });
+    io.out(
+      `Switchboard control plane listening on ${http(cluster.server.httpPort)} (data in ${config.dataDir}).\n` +
+        `SIP listening on ${cluster
+          .listeningPoints(0)
+          .map((lp) => `${lp.protocol} ${lp.local.address}:${lp.local.port}`)
+          .join(', ')} with ${cluster.workers} worker processes.\n`,
+    );
+    return { code: 0, cluster };
+  }
+  if (config.brain === undefined) {
+    const server = await startSwitchboard(config, { logger, print: io.out });
+    io.out(
+      `Switchboard control plane listening on ${http(server.httpPort)} (data in ${config.dataDir}).\n`,
+    );
+    result = { code: 0, server };
+  } else {
+    const edgeNode = await startEdgeNodeServer(config, { logger });
+    io.out(
+      `Switchboard edge node asking the control plane at ${config.brain}; metrics and health on ${http(edgeNode.httpPort)}.\n`,
+    );
+    result = { code: 0, edgeNode };
+  }
+  for (const line of runningNode(result)?.edge?.describe() ?? []) io.out(`${line}\n`);
+  if (config.workers > 1)
+    io.out(`${config.workers} workers requested with --brain: running one SIP process.\n`);
+  return result;
+}
+
 /** The `switchboard` command; returns an exit code (and the server for `start`). Never exits the process. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<CliResult> {
   let parsed;
@@ -129,12 +171,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<CliRes
       allowPositionals: true,
       options: {
         config: { type: 'string' },
-        'data-dir': { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'node-token': { type: 'string' },
-        'log-level': { type: 'string' },
-        ...EDGE_FLAG_OPTIONS,
+        ...CONFIG_FLAG_OPTIONS,
         account: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -150,9 +187,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<CliRes
   }
   const flags: Record<string, string> = {};
   const values = parsed.values as Record<string, unknown>;
-  for (const name of ['data-dir', 'host', 'port', 'node-token', 'log-level', ...EDGE_FLAGS]) {
-    const v = values[name];
-    if (typeof v === 'string') flags[`--${name}`] = v;
+  for (const flag of CONFIG_FLAGS) {
+    const v = values[flag.slice(2)];
+    if (typeof v === 'string') flags[flag] = v;
   }
   const config = loadConfig({
     file: parsed.values.config ?? io.env['SWITCHBOARD_CONFIG'],
@@ -178,15 +215,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<CliRes
       }
       case 'import':
         return { code: await runImport(config.value, file, parsed.values.account, io) };
-      case 'start': {
-        const logger = pino({ level: config.value.logLevel });
-        const server = await startSwitchboard(config.value, { logger, print: io.out });
-        io.out(
-          `Switchboard control plane listening on http://${config.value.http.host}:${server.httpPort} (data in ${config.value.dataDir}).\n`,
-        );
-        for (const line of server.edge?.describe() ?? []) io.out(`${line}\n`);
-        return { code: 0, server };
-      }
+      case 'start':
+        return await runStart(config.value, io);
       default:
         io.err(`switchboard: unknown command ${command}\n\n${USAGE}`);
         return { code: 2 };

@@ -86,13 +86,24 @@ export class EdgeCalls {
     if (call === undefined) return false;
     this.#calls.delete(callId);
     call.media?.close();
+    const endedAt = this.#now();
     const end: CallEnd = {
       disposition: call.answeredAt === undefined ? disposition : 'answered',
-      endedAt: this.#now(),
+      endedAt,
       hangupCause,
     };
     if (call.answeredAt !== undefined) end.answeredAt = call.answeredAt;
-    this.#log.info({ callId, disposition: end.disposition, hangupCause }, 'call ended');
+    this.#log.info(
+      {
+        callId,
+        disposition: end.disposition,
+        hangupCause,
+        durationMs: endedAt - call.startedAt,
+        talkMs: call.answeredAt === undefined ? 0 : endedAt - call.answeredAt,
+        media: call.media === undefined ? 'direct' : 'relay',
+      },
+      'call ended',
+    );
     try {
       await this.#brain.release({ callId, end });
     } catch (err) {

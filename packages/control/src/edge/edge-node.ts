@@ -7,27 +7,56 @@ import {
   SipProxy,
   TransactionLayer,
   TransportLayer,
+  createResponse,
   type IncomingMessage,
   type ListeningPoint,
   type ServerTransaction,
   type SipRequest,
+  type DigestSecret,
   type TransactionError,
   type TransactionUser,
 } from '@switchboard/sip-stack';
-import { MemoryLocationService, Registrar, type Binding } from '@switchboard/registrar';
+import type { MediaRelay } from '@switchboard/b2bua';
+import {
+  MemoryLocationService,
+  Registrar,
+  type Binding,
+  type LocationService,
+} from '@switchboard/registrar';
+import { B2buaGateway } from '../b2bua-bridge/b2bua-gateway.js';
 import type { Brain } from '../brain/brain.js';
+import type { SecretStore } from '../store/secret-store.js';
 import { BrainDigest, realmOf } from './brain-digest.js';
 import { BrainRegistrarAuthenticator } from './brain-registrar-authenticator.js';
-import { EdgeCalls, dispositionOf } from './edge-calls.js';
+import { dispositionOf, type EdgeCalls } from './edge-calls.js';
+import {
+  CountedCalls,
+  CountingWire,
+  EdgeCounters,
+  type EdgeSnapshot,
+  type RelaySnapshot,
+} from './edge-metrics.js';
 import { silentLogger, type EdgeLogger, type EdgeOptions } from './edge-options.js';
 import { EdgeRouter } from './edge-router.js';
 import { AnchoringTransport, MediaAnchor, type MediaRelayPort } from './media-anchor.js';
+import { TrunkDispatcher } from './trunk-dispatcher.js';
 
 export interface EdgeNodeDeps {
   brain: Brain;
   /** The relay to anchor media on; undefined runs without anchoring. */
   relay?: MediaRelayPort;
+  /** Where bindings live (default: a new in-memory service); its owner closes it. */
+  location?: LocationService;
+  /** The relay for B2BUA calls; with `secrets`, outbound calls run through the B2BUA. */
+  mediaRelay?: MediaRelay;
+  /** Trunk credentials for the B2BUA (digest answers to carriers). */
+  secrets?: Pick<SecretStore, 'get'>;
+  /** Nonce HMAC key shared by every node/worker that may see a challenge's answer. */
+  digestSecret?: DigestSecret;
 }
+
+/** Methods whose out-of-dialog request creates a dialog (RFC 3261 §12, RFC 6665, RFC 3515). */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 
 export class EdgeNode {
   readonly transport: TransportLayer;
@@ -36,11 +65,17 @@ export class EdgeNode {
   readonly proxy: SipProxy;
   readonly calls: EdgeCalls;
   readonly media: MediaAnchor;
+  /** Health of trunk gateways (OPTIONS probing, failures from live traffic). */
+  readonly trunks: TrunkDispatcher;
+  /** The B2BUA calls run on when outbound goes through it; undefined on the proxy path. */
+  readonly gateway: B2buaGateway | undefined;
+  readonly counters = new EdgeCounters();
   readonly #options: EdgeOptions;
   readonly #brain: Brain;
   readonly #log: EdgeLogger;
   readonly #domains = new Set<string>();
   #started = false;
+  #draining = false;
 
   constructor(options: EdgeOptions, deps: EdgeNodeDeps) {
     this.#options = options;
@@ -48,31 +83,61 @@ export class EdgeNode {
     const log = options.logger ?? silentLogger;
     this.#log = log;
     this.transport = new TransportLayer({ logger: log });
-    this.calls = new EdgeCalls({ brain: deps.brain, logger: log });
+    const calls = new CountedCalls({ brain: deps.brain, logger: log });
+    calls.attach(this.counters);
+    this.calls = calls;
     this.media = new MediaAnchor({
       relay: deps.relay,
       mode: options.media.mode,
       calls: this.calls,
       logger: log,
     });
-    const wire = new AnchoringTransport(this.transport, this.media);
+    const wire = new CountingWire(
+      new AnchoringTransport(this.transport, this.media),
+      this.counters,
+    );
     this.transactions = new TransactionLayer({ transport: wire, logger: log });
     this.transport.onMessage((m) => this.transactions.receive(m));
-    const algorithms = options.algorithms === undefined ? {} : { algorithms: options.algorithms };
+    this.trunks = new TrunkDispatcher({ transactions: this.transactions, logger: log });
+    this.gateway =
+      options.outbound !== 'proxy' && deps.mediaRelay !== undefined && deps.secrets !== undefined
+        ? new B2buaGateway({
+            transport: this.transport,
+            transactions: this.transactions,
+            brain: deps.brain,
+            calls: this.calls,
+            relay: deps.mediaRelay,
+            secrets: deps.secrets,
+            ...(options.advertisedHost === undefined
+              ? {}
+              : { contactHost: options.advertisedHost }),
+            logger: log,
+          })
+        : undefined;
+    const digest = {
+      brain: deps.brain,
+      ...(options.algorithms === undefined ? {} : { algorithms: options.algorithms }),
+      ...(options.nonceTtlMs === undefined ? {} : { nonceTtlMs: options.nonceTtlMs }),
+      ...(deps.digestSecret === undefined ? {} : { secret: deps.digestSecret }),
+    };
     this.registrar = new Registrar({
-      location: new MemoryLocationService(),
+      location: deps.location ?? new MemoryLocationService(),
       authenticator: new BrainRegistrarAuthenticator(
-        new BrainDigest({ brain: deps.brain, mode: 'www', ...algorithms }),
+        new BrainDigest({ ...digest, mode: 'www' }),
       ),
       logger: log,
     });
     const router = new EdgeRouter({
       brain: deps.brain,
       registrar: this.registrar,
-      digest: new BrainDigest({ brain: deps.brain, mode: 'proxy', ...algorithms }),
+      digest: new BrainDigest({ ...digest, mode: 'proxy' }),
       calls: this.calls,
       media: this.media,
       isLocalDomain: (host, request) => this.#isLocal(host, request),
+      relayForeignDomains: options.relayForeignDomains ?? false,
+      isOurDomain: (host) => this.#domains.has(host) || (options.isLocalDomain?.(host) ?? false),
+      trunks: this.trunks,
+      ...(this.gateway === undefined ? {} : { b2bua: this.gateway }),
       logger: log,
     });
     this.proxy = new SipProxy({
@@ -95,7 +160,8 @@ export class EdgeNode {
       },
       logger: log,
     });
-    this.transactions.setUser(this.#dispatcher());
+    const dispatcher = this.#dispatcher();
+    this.transactions.setUser(this.gateway?.dispatcher(dispatcher) ?? dispatcher);
     this.#wireRegistrarEvents();
   }
 
@@ -103,6 +169,7 @@ export class EdgeNode {
   async start(): Promise<readonly ListeningPoint[]> {
     for (const spec of this.#options.listen) await this.transport.listen(spec);
     this.registrar.start();
+    this.trunks.start();
     this.#started = true;
     return this.transport.listeningPoints();
   }
@@ -116,8 +183,52 @@ export class EdgeNode {
     if (!this.#started) return;
     this.#started = false;
     this.registrar.close();
+    this.trunks.stop();
+    await this.gateway?.close();
     await this.transport.close();
+    if (this.calls.size > 0) this.#log.info({ calls: this.calls.size }, 'ending remaining calls');
     await this.calls.endAll('shutdown');
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Graceful stop, first half: new dialogs get 503 from now on (REGISTER and in-dialog requests
+   * are still served); resolves true once no call is left, false when `timeoutMs` ran out first.
+   */
+  async drain(timeoutMs: number, pollMs = 100): Promise<boolean> {
+    if (!this.#draining) this.#log.info({ calls: this.calls.size, timeoutMs }, 'draining');
+    this.#draining = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.calls.size > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, deadline - Date.now())));
+    return this.calls.size === 0;
+  }
+
+  /** Counters and the layers' gauges, for /metrics. */
+  async snapshot(relay: RelaySnapshot | undefined): Promise<EdgeSnapshot> {
+    let registrations: number | undefined;
+    try {
+      registrations = await this.registrar.location.count();
+    } catch (err) {
+      this.#log.warn({ err }, 'location service count failed');
+    }
+    return {
+      counters: this.counters,
+      transactions: this.transactions.stats(),
+      proxy: this.proxy.stats(),
+      transport: this.transport.stats(),
+      callsActive: this.calls.size,
+      registrations,
+      relay,
+      draining: this.#draining,
+    };
   }
 
   #dispatcher(): TransactionUser {
@@ -125,14 +236,33 @@ export class EdgeNode {
     return {
       onRequest: (tx: ServerTransaction, incoming: IncomingMessage) => {
         const m = incoming.message;
-        if (m.kind === 'request' && m.method === 'REGISTER') return this.#register(tx, m, incoming);
+        if (m.kind !== 'request') return;
+        this.counters.countRequest(m.method);
+        if (m.method === 'REGISTER') return this.#register(tx, m, incoming);
+        if (this.#draining && m.toTag === undefined && DIALOG_CREATING.has(m.method))
+          return this.#refuseWhileDraining(tx, m);
         proxy.onRequest(tx, incoming);
       },
-      onStrayAck: (incoming) => proxy.onStrayAck(incoming),
+      onStrayAck: (incoming) => {
+        this.counters.countRequest('ACK');
+        proxy.onStrayAck(incoming);
+      },
       onStrayResponse: (incoming) => proxy.onStrayResponse(incoming),
       onServerTransactionError: (err: TransactionError, tx) =>
         proxy.onServerTransactionError(err, tx),
     };
+  }
+
+  /** RFC 3261 §21.5.4: 503 with Retry-After, so the client tries another server. */
+  #refuseWhileDraining(tx: ServerTransaction, request: SipRequest): void {
+    this.counters.drainRefused++;
+    const retryAfter = String(this.#options.drainRetryAfterSec ?? 30);
+    this.#log.debug({ callId: request.callId, method: request.method }, 'refused: draining');
+    tx.respond(
+      createResponse(request, 503, 'Service Unavailable', {
+        headers: { 'Retry-After': retryAfter },
+      }),
+    );
   }
 
   #register(tx: ServerTransaction, request: SipRequest, incoming: IncomingMessage): void {

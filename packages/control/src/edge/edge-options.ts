@@ -5,6 +5,10 @@ import type { DigestAlgorithm, ListenSpec } from '@switchboard/sip-stack';
 export type MediaMode = 'always' | 'nat' | 'never';
 export const MEDIA_MODES: readonly MediaMode[] = Object.freeze(['always', 'nat', 'never'] as const);
 
+/** How outbound calls reach trunks: the B2BUA (default) or the proxy (dispatcher-style). */
+export type OutboundMode = 'b2bua' | 'proxy';
+export const OUTBOUND_MODES: readonly OutboundMode[] = Object.freeze(['b2bua', 'proxy'] as const);
+
 /** pino-compatible subset. */
 export interface EdgeLogger {
   debug(obj: object, msg?: string): void;
@@ -32,13 +36,21 @@ export interface EdgeOptions {
   media: EdgeMediaOptions;
   /** Host for Record-Route when listening on a wildcard address. */
   advertisedHost?: string;
-  /** Offered digest algorithms (default SHA-256, MD5). */
+  /** Offered digest algorithms, in order of preference (default MD5, SHA-256). */
   algorithms?: readonly DigestAlgorithm[];
+  /** Digest nonce lifetime before a correct answer gets stale=true (default 300 s). */
+  nonceTtlMs?: number;
+  /** Outbound calls to trunks: through the B2BUA when it can run (default), else proxied. */
+  outbound?: OutboundMode;
   /**
    * Whether a From domain is one of ours: requests from it must authenticate (407). Default: the
    * From domain equals the Request-URI domain, or a device of it has registered here.
    */
   isLocalDomain?: (host: string) => boolean;
+  /** Relay requests whose domain is not one of ours (default false: they are refused). */
+  relayForeignDomains?: boolean;
+  /** Retry-After (seconds) of the 503 that refuses new dialogs while draining (default 30). */
+  drainRetryAfterSec?: number;
   logger?: EdgeLogger;
 }
 

@@ -1,10 +1,10 @@
 /**
- * The proxy's routing callback: authenticate local callers (407), ask the brain where the call
- * goes, admit it, and turn a `proxy` directive's fork plan into branches to registered contacts.
+ * The proxy's routing callback: authenticate local callers (407), refuse relaying for strangers,
+ * ask the brain where the call goes, admit it, and run the directive as forward groups: a fork
+ * plan with its continuations (continuations.ts) or a trunk list with failover (outbound-route.ts).
  */
 import {
   isSipUri,
-  type ForwardTarget,
   type RouteContext,
   type RouteDecision as ProxyDecision,
   type SipRequest,
@@ -12,11 +12,22 @@ import {
 } from '@switchboard/sip-stack';
 import type { Binding, Registrar } from '@switchboard/registrar';
 import type { Brain, RouteRequest } from '../brain/brain.js';
-import type { ForkPlan, ProxyDirective, RouteDecision } from '../brain/directive.js';
+import type {
+  ForkPlan,
+  OutboundDirective,
+  ProxyDirective,
+  RouteDecision,
+} from '../brain/directive.js';
 import type { BrainDigest } from './brain-digest.js';
+import { ForkStep } from './continuations.js';
 import type { EdgeCalls } from './edge-calls.js';
 import type { EdgeLogger } from './edge-options.js';
+import { startDecision, type GroupStep, type RouteTools } from './group-run.js';
 import type { MediaAnchor } from './media-anchor.js';
+import { OutboundStep } from './outbound-route.js';
+import type { TrunkDispatcher } from './trunk-dispatcher.js';
+
+export { bindingTarget } from './continuations.js';
 
 export interface EdgeRouterOptions {
   brain: Brain;
@@ -26,6 +37,22 @@ export interface EdgeRouterOptions {
   media: MediaAnchor;
   isLocalDomain: (host: string, request: SipRequest) => boolean;
   logger: EdgeLogger;
+  /**
+   * Forward requests for foreign domains from callers that are neither authenticated nor local
+   * (default false: 403 Relaying Denied).
+   */
+  relayForeignDomains?: boolean;
+  /**
+   * Whether a Request-URI domain is ours besides the proxy's own addresses (the domains devices
+   * register under, configured local domains). Default: only the proxy's own hosts.
+   */
+  isOurDomain?: (host: string) => boolean;
+  /** Trunk gateway health for outbound directives; without it every trunk counts as up. */
+  trunks?: TrunkDispatcher;
+  /** Runs outbound calls as a party (B2BUA); without it outbound INVITEs are proxied to trunks. */
+  b2bua?: { delegate(decision: RouteDecision, caller: Caller | undefined): ProxyDecision };
+  /** Clock for ring timeouts (the proxy's clock); default Date.now. */
+  now?: () => number;
 }
 
 type Caller = NonNullable<RouteRequest['caller']>;
@@ -53,22 +80,22 @@ export function forkGroups(
   );
 }
 
-/** A branch to a binding: its Contact as Request-URI, its NAT/flow target, its Path as Route. */
-export function bindingTarget(
-  b: Binding,
-  headers: Record<string, readonly string[]>,
-): ForwardTarget {
-  const h: Record<string, readonly string[]> = { ...headers };
-  // RFC 3327 §5.3: requests to a binding registered through proxies carry its Path as Route.
-  if (b.path !== undefined && b.path.length > 0) h['Route'] = b.path;
-  return { uri: b.uri, ...(b.target === undefined ? {} : { target: b.target }), headers: h };
-}
-
 export class EdgeRouter {
   readonly #o: EdgeRouterOptions;
+  readonly #tools: RouteTools;
 
   constructor(options: EdgeRouterOptions) {
     this.#o = options;
+    this.#tools = {
+      brain: options.brain,
+      registrar: options.registrar,
+      digest: options.digest,
+      calls: options.calls,
+      trunks: options.trunks,
+      logger: options.logger,
+      now: options.now ?? Date.now,
+      anchor: (request, ctx, nated) => this.#anchor(request, ctx, nated),
+    };
   }
 
   readonly route = async (request: SipRequest, ctx: RouteContext): Promise<ProxyDecision> => {
@@ -89,6 +116,12 @@ export class EdgeRouter {
       const auth = await this.#o.digest.verify(request);
       if (!auth.ok) return { action: 'respond', response: auth.response };
       caller = { accountId: auth.accountId, userId: auth.userId, deviceId: auth.deviceId };
+    } else if (!this.#ours(target.host, ctx)) {
+      // Neither an authenticated or local caller nor one of our domains: an open relay unless allowed.
+      if (this.#o.relayForeignDomains !== true)
+        return { action: 'reject', status: 403, reason: 'Relaying Denied' };
+      // RFC 3261 §16.5: the Request-URI is the target, resolved per RFC 3263.
+      return { action: 'forward', targets: [[{ uri: request.uri }]] };
     }
     const routeReq: RouteRequest = {
       callId: request.callId,
@@ -118,20 +151,45 @@ export class EdgeRouter {
         if (d.status === 407)
           return { action: 'respond', response: this.#o.digest.challenge(request) };
         return { action: 'reject', status: d.status, reason: d.reason };
-      case 'flow':
-      case 'outbound': {
+      case 'flow': {
         log.warn(
           { callId: request.callId, directive: d.kind },
-          'not yet implemented: B2BUA (flow and outbound directives)',
+          'not yet implemented: B2BUA (flow directives)',
         );
         if (tracked) await this.#o.calls.end(request.callId, 'failed', `unsupported ${d.kind}`);
-        return d.kind === 'flow'
-          ? { action: 'reject', status: 501, reason: 'Not Implemented' }
-          : { action: 'reject', status: 503, reason: 'Service Unavailable' };
+        return { action: 'reject', status: 501, reason: 'Not Implemented' };
       }
+      case 'outbound':
+        // Outbound INVITEs run on the B2BUA when there is one (topology hiding, trunk digest).
+        if (this.#o.b2bua !== undefined && tracked) return this.#o.b2bua.delegate(decision, caller);
+        return this.#outbound(request, ctx, decision, d, caller);
       case 'proxy':
         return this.#proxy(request, ctx, decision, d, caller);
     }
+  }
+
+  #ours(host: string, ctx: RouteContext): boolean {
+    return (ctx.isLocalHost?.(host) ?? false) || (this.#o.isOurDomain?.(host) ?? false);
+  }
+
+  async #run(step: GroupStep): Promise<ProxyDecision> {
+    return startDecision(await step.begin(), (o) => step.after(o));
+  }
+
+  /** Out to trunks, admitted as an outbound call of the caller (or of the DID it came in on). */
+  async #outbound(
+    request: SipRequest,
+    ctx: RouteContext,
+    decision: RouteDecision,
+    d: OutboundDirective,
+    caller: Caller | undefined,
+  ): Promise<ProxyDecision> {
+    const admission = {
+      accountId: d.accountId,
+      userIds: caller === undefined ? [] : [caller.userId],
+      ...(decision.didId === undefined ? {} : { didId: decision.didId }),
+    };
+    return this.#run(new OutboundStep(this.#tools, request, ctx, d, admission));
   }
 
   async #proxy(
@@ -158,28 +216,13 @@ export class EdgeRouter {
         return { action: 'reject', status: admit.status, reason: admit.reason };
       }
     }
-    const contacts = new Map<string, readonly Binding[]>();
-    for (const leg of d.fork.legs) contacts.set(leg.aor, await this.#o.registrar.lookup(leg.aor));
-    const groups = forkGroups(d.fork, contacts).filter((g) => g.length > 0);
-    if (groups.length === 0) {
-      // Nobody registered: RFC 3261 §21.4.18 480 (onNoAnswer continuations need the B2BUA).
-      if (request.method === 'INVITE')
-        await this.#o.calls.end(callId, 'no_answer', 'not registered');
-      return { action: 'reject', status: 480 };
-    }
-    const others = this.#o.digest.otherCredentials(request);
-    const headers = { 'Proxy-Authorization': others };
-    if (request.method === 'INVITE') this.#anchor(request, ctx, groups);
-    return {
-      action: 'forward',
-      targets: groups.map((g) => g.map((b) => bindingTarget(b, headers))),
-    };
+    return this.#run(new ForkStep(this.#tools, request, ctx, d));
   }
 
-  #anchor(request: SipRequest, ctx: RouteContext, groups: Binding[][]): void {
+  /** Anchors a call's media once (a continuation may reach a NATed callee later). */
+  #anchor(request: SipRequest, ctx: RouteContext, calleeNated: boolean): void {
     const call = this.#o.calls.get(request.callId);
-    if (call === undefined) return;
-    const calleeNated = groups.some((g) => g.some((b) => b.received !== undefined));
+    if (call === undefined || call.media !== undefined) return;
     if (!this.#o.media.wanted(request.body, ctx.flow, calleeNated)) return;
     const media = this.#o.media.open(request.callId);
     if (media !== undefined) call.media = media;

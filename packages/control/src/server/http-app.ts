@@ -5,6 +5,7 @@ import { registerPublicApi } from '../api/public-api.js';
 import type { Brain } from '../brain/brain.js';
 import { registerBrainRoutes } from '../http/brain-routes.js';
 import type { ConfigStore } from '../store/config-store.js';
+import { registerOpsRoutes, type OpsRoutesOptions } from './ops-routes.js';
 
 export interface HttpAppOptions {
   /** The decisions behind the control-plane API (POST /auth, /route ...); omitted → not served. */
@@ -13,11 +14,16 @@ export interface HttpAppOptions {
   nodeToken?: string;
   /** The configuration store behind the public REST API /v1; omitted → not served. */
   store?: ConfigStore;
+  /** `/health` and `/metrics` of the running node; omitted → `/health` answers `{ status: 'ok' }`. */
+  ops?: OpsRoutesOptions;
   logger?: FastifyBaseLogger | false;
   bodyLimit?: number;
 }
 
-/** The HTTP server of the control plane: health, the control-plane API and the public REST API. */
+/**
+ * The HTTP server of a node: health and metrics, and on a control plane the control-plane API and
+ * the public REST API.
+ */
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger === undefined || options.logger === false
@@ -35,7 +41,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     return503OnClosing: true,
   });
   installErrorHandler(app);
-  app.get('/health', () => ({ ok: true }));
+  if (options.ops !== undefined) registerOpsRoutes(app, options.ops);
+  else app.get('/health', () => ({ status: 'ok' }));
   if (options.brain !== undefined) {
     if (options.nodeToken === undefined || options.nodeToken.length < 16) {
       throw new Error(

@@ -7,31 +7,29 @@ import { CallRecorder } from '../brain/call-recorder.js';
 import { LocalBrain } from '../brain/local-brain.js';
 import { WebhookDispatcher } from '../brain/webhook-dispatcher.js';
 import type { SwitchboardConfig } from '../cli/config.js';
-import { createEdgeComponent } from '../edge/edge-component.js';
-import type { EdgeComponent } from '../edge/edge-component.js';
 import { loadMasterKey } from '../store/master-key.js';
 import { openDatabase } from '../store/sqlite/open-database.js';
 import { SqliteConfigStore } from '../store/sqlite/sqlite-config-store.js';
 import { describeDemo, seedDemo } from './demo-seed.js';
+import { createEdgeService } from './edge-service.js';
 import { createHttpApp } from './http-app.js';
+import {
+  NodeRuntime,
+  httpComponent,
+  logWorkers,
+  nodeApi,
+  type RunningNode,
+  type ServerComponent,
+} from './node-runtime.js';
 
 export const NODE_TOKEN_FILE = 'node.token';
 
-/** A part of the running server, started in order and stopped in reverse (HTTP now, the SIP edge later). */
-export interface ServerComponent {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { RunningNode, ServerComponent } from './node-runtime.js';
 
-export interface RunningSwitchboard {
+export interface RunningSwitchboard extends RunningNode {
   readonly store: SqliteConfigStore;
   readonly brain: LocalBrain;
-  readonly httpPort: number;
   readonly nodeToken: string;
-  /** The SIP edge, when `sip.enabled`. */
-  readonly edge: EdgeComponent | undefined;
-  stop(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -74,9 +72,32 @@ export async function startSwitchboard(
       log.error({ err }, 'call record write failed'),
     ),
   });
-  const app = await createHttpApp({ brain, nodeToken: token, store, logger: log });
-  let httpPort = config.http.port;
-  const components: ServerComponent[] = [
+  const sipLog = log.child({ component: 'sip' });
+  const edge = config.sip.enabled ? createEdgeService(config, brain, sipLog, store.secrets) : undefined;
+  const components: ServerComponent[] = [];
+  const runtime = new NodeRuntime({
+    components,
+    edge,
+    log,
+    drainTimeoutSec: config.drainTimeoutSec,
+    store: () => storeHealth(store),
+    afterStop: async () => {
+      await brain.close();
+      store.close();
+    },
+  });
+  const app = await createHttpApp({
+    brain,
+    nodeToken: token,
+    store,
+    logger: log,
+    ops: {
+      health: () => runtime.health(),
+      metrics: () => runtime.metrics(),
+    },
+  });
+  const http = httpComponent(app, config);
+  components.push(
     {
       name: 'admission',
       start: () => Promise.resolve(brain.admission.start()),
@@ -87,45 +108,22 @@ export async function startSwitchboard(
       start: () => Promise.resolve(webhooks.start()),
       stop: () => Promise.resolve(webhooks.stop()),
     },
-    {
-      name: 'http',
-      async start() {
-        await app.listen({ host: config.http.host, port: config.http.port });
-        const address = app.server.address();
-        if (typeof address === 'object' && address !== null) httpPort = address.port;
-      },
-      stop: () => app.close(),
-    },
-  ];
+    http,
+  );
   // The SIP edge starts last (it needs the brain) and stops first (no new dialogs).
-  const edge = config.sip.enabled
-    ? createEdgeComponent(config, brain, log.child({ component: 'sip' }))
-    : undefined;
   if (edge !== undefined) components.push(edge);
-  const started: ServerComponent[] = [];
+  await runtime.start();
+  logWorkers(config, log);
+  log.info({ port: http.port, dataDir: config.dataDir }, 'switchboard control plane started');
+  return nodeApi(runtime, http, edge, { store, brain, nodeToken: token });
+}
+
+/** The SQLite store answers a trivial query. */
+function storeHealth(store: SqliteConfigStore): 'ok' | 'down' {
   try {
-    for (const c of components) {
-      await c.start();
-      started.push(c);
-    }
-  } catch (err) {
-    for (const c of started.reverse()) await c.stop();
-    store.close();
-    throw err;
+    store.db.prepare('SELECT 1').get();
+    return 'ok';
+  } catch {
+    return 'down';
   }
-  log.info({ port: httpPort, dataDir: config.dataDir }, 'switchboard control plane started');
-  return {
-    store,
-    brain,
-    nodeToken: token,
-    edge,
-    get httpPort() {
-      return httpPort;
-    },
-    async stop() {
-      for (const c of [...started].reverse()) await c.stop();
-      await brain.close();
-      store.close();
-    },
-  };
 }

@@ -4,6 +4,8 @@ import type { SipResolver } from '../dns/sip-resolver.js';
 import type { NameAddr } from '../message/name-addr.js';
 import type { SipResponse } from '../message/sip-message.js';
 import type { TimerConfig } from '../transaction/timer-config.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { TransportLayer } from '../transport/transport-layer.js';
 import type { TransportLayerOptions } from '../transport/transport-layer-options.js';
 import type { ListenSpec, Target } from '../transport/transport.js';
 import type { Clock } from '../util/clock.js';
@@ -42,6 +44,16 @@ export interface EndpointOptions {
   /** Extra transport settings (idle timeouts, limits, TLS client). */
   transport?: Omit<TransportLayerOptions, 'clock' | 'logger'>;
 }
+
+/** The layers an attached endpoint shares with its host (a proxy node). */
+export interface EndpointAttachment {
+  transport: TransportLayer;
+  transactions: TransactionLayer;
+}
+
+/** `attachEndpoint`: the endpoint options without listening points, plus the host's layers. */
+export interface AttachEndpointOptions
+  extends Omit<EndpointOptions, 'listen' | 'transport'>, EndpointAttachment {}
 
 /** A response from the peer other than the final one (1xx). */
 export type ProvisionalHandler = (response: SipResponse) => void;

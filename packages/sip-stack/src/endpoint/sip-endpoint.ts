@@ -13,14 +13,23 @@ import type { NameAddr } from '../message/name-addr.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
 import { resolveTimers } from '../transaction/timer-config.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { ServerTransaction } from '../transaction/transaction.js';
+import type { TransactionUser } from '../transaction/transaction-user.js';
 import { TransportLayer } from '../transport/transport-layer.js';
-import type { ListeningPoint, Target, TransportProtocol } from '../transport/transport.js';
+import type {
+  IncomingMessage,
+  ListeningPoint,
+  Target,
+  TransportProtocol,
+} from '../transport/transport.js';
 import { systemClock } from '../util/clock.js';
 import { sendClientRequest } from './client-request.js';
 import type { DialogSession } from './dialog-session.js';
 import type { EndpointContext } from './endpoint-context.js';
 import { EndpointError, EndpointErrorCode } from './endpoint-error.js';
 import type {
+  AttachEndpointOptions,
+  EndpointAttachment,
   EndpointLogger,
   EndpointOptions,
   InviteOptions,
@@ -79,22 +88,30 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
   readonly #sessions = new Map<Dialog, DialogSession>();
   readonly #closeHandlers = new Set<() => void>();
   readonly #supported: Set<string>;
+  readonly #attached: boolean;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  /** Use `createEndpoint`, which also opens the listening points. */
-  constructor(options: EndpointOptions) {
+  /**
+   * Use `createEndpoint`, which also opens the listening points, or `attachEndpoint`, which shares
+   * a host's transport and transaction layer (`attach`).
+   */
+  constructor(options: EndpointOptions, attach?: EndpointAttachment) {
     super();
     this.#options = options;
+    this.#attached = attach !== undefined;
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? SILENT;
-    this.transport = new TransportLayer({ ...options.transport, clock, logger });
-    this.transactions = new TransactionLayer({
-      transport: this.transport,
-      clock,
-      ...(options.timers === undefined ? {} : { timers: options.timers }),
-      logger,
-    });
+    this.transport =
+      attach?.transport ?? new TransportLayer({ ...options.transport, clock, logger });
+    this.transactions =
+      attach?.transactions ??
+      new TransactionLayer({
+        transport: this.transport,
+        clock,
+        ...(options.timers === undefined ? {} : { timers: options.timers }),
+        logger,
+      });
     this.#supported = new Set((options.supported ?? []).map((t) => t.toLowerCase()));
     this.#ctx = this.#context(clock, logger);
     this.#core = new UaCore(this.#ctx, {
@@ -103,15 +120,19 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
       announceRequest: (r) => this.emit('request', r),
       announceCancel: (r, c) => this.emit('cancel', r, c),
     });
-    this.transactions.setUser(this.#core);
-    this.transport.onMessage((m) => this.transactions.receive(m));
+    // Attached: the host's dispatcher hands us what we own (ownsRequest, ownsResponse).
+    if (!this.#attached) {
+      this.transactions.setUser(this.#core);
+      this.transport.onMessage((m) => this.transactions.receive(m));
+    }
     this.setListenerErrorHandler((err, event) =>
       logger.error({ err, event }, 'endpoint listener threw'),
     );
   }
 
-  /** Opens the listening points of the options. */
+  /** Opens the listening points of the options (attached: the host's are used as they are). */
   async listen(): Promise<readonly ListeningPoint[]> {
+    if (this.#attached) return this.transport.listeningPoints();
     if (this.#options.listen.length === 0) throw argumentError('listen needs at least one point');
     for (const spec of this.#options.listen) await this.transport.listen(spec);
     return this.transport.listeningPoints();
@@ -133,6 +154,35 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The endpoint shares a host's transport and transaction layer (see `attachEndpoint`). */
+  get attached(): boolean {
+    return this.#attached;
+  }
+
+  /** The endpoint's UA core: an attached endpoint's host passes it what the endpoint owns. */
+  get transactionUser(): TransactionUser {
+    return this.#core;
+  }
+
+  /** A request or ACK in one of our dialogs, or the CANCEL of an INVITE we serve. */
+  ownsRequest(request: SipRequest): boolean {
+    return this.#core.ownsRequest(request);
+  }
+
+  /** A stray 2xx (retransmission) of one of our INVITEs. */
+  ownsResponse(response: SipResponse): boolean {
+    return this.#core.ownsResponse(response);
+  }
+
+  /**
+   * Takes over a new request the host's transaction user received (e.g. a proxy delegating a call):
+   * answered through the returned IncomingRequest; no `request` event or handler runs. Undefined
+   * when the endpoint answered it already (closed → 503, unsupported Require → 420).
+   */
+  adopt(tx: ServerTransaction, incoming: IncomingMessage): IncomingRequest | undefined {
+    return this.#core.adopt(tx, incoming);
   }
 
   /**
@@ -180,7 +230,8 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
 
   /**
    * Stops the endpoint: pending requests reject with SIP_ERR_ENDPOINT_CLOSED, dialogs end with
-   * reason 'closed' (no BYE is sent), transactions stop, sockets close. Safe to call twice.
+   * reason 'closed' (no BYE is sent), transactions stop, sockets close. An attached endpoint leaves
+   * the shared layers open. Safe to call twice.
    */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
@@ -189,6 +240,10 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
     this.#closeHandlers.clear();
     for (const s of [...this.#sessions.values()]) s.end('closed');
     this.#core.clear();
+    if (this.#attached) {
+      this.#closing = Promise.resolve();
+      return this.#closing;
+    }
     this.transactions.dispose();
     this.#closing = this.transport.close();
     return this.#closing;
@@ -253,7 +308,10 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
       transport: this.transport,
       transactions: this.transactions,
       clock,
-      timers: resolveTimers(options.timers),
+      timers:
+        options.timers === undefined && this.#attached
+          ? this.transactions.timers
+          : resolveTimers(options.timers),
       logger,
       contact: new LocalContact(points, { host: options.contactHost, user: options.contactUser }),
       nextHop: new NextHop({
@@ -308,4 +366,15 @@ export async function createEndpoint(options: EndpointOptions): Promise<SipEndpo
     throw err;
   }
   return endpoint;
+}
+
+/**
+ * An endpoint on a host's transport and transaction layer (a B2BUA inside a proxy node). It opens
+ * no listening point and does not become the layer's transaction user: the host's dispatcher
+ * passes it the requests, ACKs and stray responses it owns (`ownsRequest`, `ownsResponse`) through
+ * `transactionUser`, and new requests through `adopt`. Closing it leaves the shared layers open.
+ */
+export function attachEndpoint(options: AttachEndpointOptions): SipEndpoint {
+  const { transport, transactions, ...rest } = options;
+  return new SipEndpoint({ ...rest, listen: [] }, { transport, transactions });
 }

@@ -4,7 +4,7 @@
  * gives the default answers (405, 501, 481, 420, OPTIONS 200).
  */
 import { createResponse } from '../message/build-response.js';
-import type { SipRequest } from '../message/sip-message.js';
+import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import type { ServerTransaction } from '../transaction/transaction.js';
 import type { TransactionError } from '../transaction/transaction-error.js';
 import type { TransactionUser } from '../transaction/transaction-user.js';
@@ -46,6 +46,8 @@ export class UaCore implements TransactionUser {
   readonly #host: UaCoreHost;
   /** INVITEs not finally answered yet, for CANCEL (RFC 3261 §9.2). */
   readonly #invites = new Map<ServerTransaction, IncomingRequest>();
+  /** Every INVITE server transaction this core served: a late CANCEL of one is still ours. */
+  readonly #served = new WeakSet<ServerTransaction>();
 
   constructor(ctx: EndpointContext, host: UaCoreHost) {
     this.#ctx = ctx;
@@ -62,26 +64,49 @@ export class UaCore implements TransactionUser {
       this.#onCancel(tx);
       return;
     }
-    // RFC 3261 §8.2.2.3: an extension we do not support in Require → 420 with Unsupported.
-    const unsupported = request.headers
-      .values('Require')
-      .map((t) => t.trim())
-      .filter((t) => t !== '' && !this.#host.supported.has(t.toLowerCase()));
-    if (unsupported.length > 0) {
-      tx.respond(
-        createResponse(request, 420, undefined, { headers: { Unsupported: unsupported } }),
-      );
-      return;
-    }
+    if (this.#refuseUnsupported(tx)) return;
     if (request.toTag !== undefined) {
       this.#inDialog(tx, incoming.flow);
       return;
     }
-    const req = new IncomingRequest(this.#ctx, tx, incoming.flow);
-    if (request.method === 'INVITE') this.#invites.set(tx, req);
+    const req = this.#track(new IncomingRequest(this.#ctx, tx, incoming.flow));
     this.#host.announceRequest(req);
     if (req.responded) return;
     this.#dispatch(req);
+  }
+
+  /**
+   * Takes over a new out-of-dialog request another transaction user received (a proxy handing a
+   * call to a B2BUA): it is answered like one of ours, but no handler runs. Undefined when this
+   * core answered it itself (closed: 503; an unsupported Require: 420).
+   */
+  adopt(tx: ServerTransaction, incoming: IncomingMessage): IncomingRequest | undefined {
+    const request = tx.request;
+    if (this.#ctx.closed) {
+      tx.respond(createResponse(request, 503));
+      return undefined;
+    }
+    if (this.#refuseUnsupported(tx)) return undefined;
+    return this.#track(new IncomingRequest(this.#ctx, tx, incoming.flow));
+  }
+
+  /**
+   * Whether a request that reaches a shared transaction layer is ours: a request or ACK inside one
+   * of our dialogs (RFC 3261 §12.2.2), or the CANCEL of an INVITE we serve (RFC 3261 §9.2).
+   */
+  ownsRequest(request: SipRequest): boolean {
+    if (request.method === 'CANCEL') {
+      const inviteTx = this.#ctx.transactions.findInviteServerTransaction(request);
+      return inviteTx !== undefined && this.#served.has(inviteTx);
+    }
+    return this.#ctx.dialogs.findForRequest(request) !== undefined;
+  }
+
+  /** Whether a stray response is ours: a 2xx retransmission of one of our INVITEs (§13.2.2.4). */
+  ownsResponse(response: SipResponse): boolean {
+    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300)
+      return false;
+    return this.#ctx.dialogs.findForResponse(response) !== undefined;
   }
 
   onStrayAck(incoming: IncomingMessage): void {
@@ -118,6 +143,26 @@ export class UaCore implements TransactionUser {
 
   clear(): void {
     this.#invites.clear();
+  }
+
+  #track(req: IncomingRequest): IncomingRequest {
+    if (req.method === 'INVITE') {
+      this.#invites.set(req.transaction, req);
+      this.#served.add(req.transaction);
+    }
+    return req;
+  }
+
+  /** RFC 3261 §8.2.2.3: an extension we do not support in Require → 420 with Unsupported. */
+  #refuseUnsupported(tx: ServerTransaction): boolean {
+    const request = tx.request;
+    const unsupported = request.headers
+      .values('Require')
+      .map((t) => t.trim())
+      .filter((t) => t !== '' && !this.#host.supported.has(t.toLowerCase()));
+    if (unsupported.length === 0) return false;
+    tx.respond(createResponse(request, 420, undefined, { headers: { Unsupported: unsupported } }));
+    return true;
   }
 
   #dispatch(req: IncomingRequest): void {
@@ -161,8 +206,7 @@ export class UaCore implements TransactionUser {
       tx.respond(createResponse(request, 481));
       return;
     }
-    const req = new IncomingRequest(this.#ctx, tx, flow, session);
-    if (request.method === 'INVITE') this.#invites.set(tx, req);
+    const req = this.#track(new IncomingRequest(this.#ctx, tx, flow, session));
     session.handleRequest(req);
   }
 

@@ -65,6 +65,21 @@ export class LocalIdentity {
     return false;
   }
 
+  /** Whether host names this proxy on any port: alias, advertised host, listening address. */
+  isLocalHost(host: string): boolean {
+    if (this.#aliases.some((a) => sameHost(a.host, host))) return true;
+    if (this.#recordRouteHost !== undefined && sameHost(this.#recordRouteHost, host)) return true;
+    const ip = ipFamily(host) !== 0;
+    for (const lp of this.#transport.listeningPoints()) {
+      if (lp.advertised !== undefined && sameHost(lp.advertised.host, host)) return true;
+      if (!ip) continue;
+      if (!isWildcard(lp.local.address)) {
+        if (sameAddress(lp.local.address, host)) return true;
+      } else if (machineAddresses().some((a) => sameAddress(a, host))) return true;
+    }
+    return false;
+  }
+
   /** A SIP/SIPS URI naming this proxy (RFC 3261 §16.4). */
   isLocalUri(uri: Uri): boolean {
     if (!isSipUri(uri)) return false;

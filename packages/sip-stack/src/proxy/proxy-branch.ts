@@ -55,6 +55,12 @@ export class ProxyBranch {
   #cancelSent = false;
   #timerC: TimerHandle | undefined;
   #cancelTimer: TimerHandle | undefined;
+  /** ForwardTarget.timeoutMs, from the branch's start. */
+  #branchTimer: TimerHandle | undefined;
+  /** ForwardTarget.responseTimeoutMs, from each send to a next hop until its first response. */
+  #responseTimer: TimerHandle | undefined;
+  #timedOut = false;
+  #synthetic = false;
 
   readonly #handler: ClientTransactionHandler = {
     onResponse: (response, tx) => this.#onResponse(response, tx),
@@ -84,6 +90,21 @@ export class ProxyBranch {
     return this.#final !== undefined;
   }
 
+  /** The final response (received or made up), once settled. */
+  get response(): SipResponse | undefined {
+    return this.#final;
+  }
+
+  /** The proxy made the final response up (timeout, transport failure, cancelled unsent). */
+  get synthetic(): boolean {
+    return this.#synthetic;
+  }
+
+  /** The target's `timeoutMs` or `responseTimeoutMs` fired. */
+  get timedOut(): boolean {
+    return this.#timedOut;
+  }
+
   /** The copy as last sent (with our Via), once sent. */
   get request(): SipRequest | undefined {
     return this.#tx?.request;
@@ -94,6 +115,9 @@ export class ProxyBranch {
     this.#hops = nextHops(this.#copy.nextHop, this.target.target, this.target.flowId, () =>
       env.resolver(),
     );
+    const ms = this.target.timeoutMs;
+    if (ms !== undefined && ms >= 0)
+      this.#branchTimer = env.clock.setTimeout(() => this.#onBranchTimeout(), ms);
     void this.#tryNext();
   }
 
@@ -141,6 +165,11 @@ export class ProxyBranch {
     }
     // RFC 3261 §16.6 item 11: Timer C for INVITE.
     if (this.#invite) this.#armTimerC();
+    const ms = this.target.responseTimeoutMs;
+    if (ms !== undefined && ms >= 0) {
+      const tx = this.#tx;
+      this.#responseTimer = this.#env.clock.setTimeout(() => this.#onResponseTimeout(tx), ms);
+    }
   }
 
   #onResponse(response: SipResponse, tx: ClientTransaction): void {
@@ -148,6 +177,7 @@ export class ProxyBranch {
     // RFC 3261 §16.7 item 3: remove our Via; nothing left means the response was for us.
     response.headers.shiftValue('Via');
     if (!response.headers.has('Via')) return;
+    this.#stopResponseTimer();
     const status = response.status;
     if (status < 200) {
       this.#provisional = true;
@@ -177,6 +207,35 @@ export class ProxyBranch {
       return;
     }
     this.#settle(createResponse(this.#owner.received, status), true);
+  }
+
+  /** ForwardTarget.responseTimeoutMs: a silent next hop fails like a transaction timeout. */
+  #onResponseTimeout(tx: ClientTransaction): void {
+    this.#responseTimer = undefined;
+    if (tx !== this.#tx || this.settled || this.#provisional) return;
+    this.#timedOut = true;
+    // Stop retransmitting to the silent hop; its late responses go the stray-response way.
+    tx.dispose();
+    this.#onFailure(tx, 408);
+  }
+
+  /**
+   * ForwardTarget.timeoutMs (like Kamailio's fr_inv_timer): the branch ends now with a made-up
+   * 408, so failover or a continuation need not wait for the callee's 487; a branch that rang is
+   * cancelled (its 487 is then absorbed), one that did not has its transaction dropped (§9.1).
+   */
+  #onBranchTimeout(): void {
+    this.#branchTimer = undefined;
+    if (this.settled) return;
+    this.#timedOut = true;
+    if (this.#invite && this.#provisional) {
+      if (this.#cancelStatus === undefined) this.#cancelStatus = 408;
+      this.#sendCancel();
+    } else {
+      this.#tx?.dispose();
+      this.#tx = undefined;
+    }
+    this.#settle(createResponse(this.#owner.received, 408), true);
   }
 
   #sendCancel(): void {
@@ -220,6 +279,7 @@ export class ProxyBranch {
 
   #settle(response: SipResponse, synthetic: boolean): void {
     this.#final = response;
+    this.#synthetic = synthetic;
     this.#stopTimers();
     this.#owner.onBranchFinal(this, response, synthetic);
   }
@@ -229,8 +289,16 @@ export class ProxyBranch {
     this.#timerC = undefined;
   }
 
+  #stopResponseTimer(): void {
+    this.#env.clock.clearTimeout(this.#responseTimer);
+    this.#responseTimer = undefined;
+  }
+
   #stopTimers(): void {
     this.#stopTimerC();
+    this.#stopResponseTimer();
+    this.#env.clock.clearTimeout(this.#branchTimer);
+    this.#branchTimer = undefined;
     this.#env.clock.clearTimeout(this.#cancelTimer);
     this.#cancelTimer = undefined;
   }

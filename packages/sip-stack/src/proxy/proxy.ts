@@ -17,7 +17,7 @@ import { preprocessRoute } from './preprocess-route.js';
 import type { ProxyEnv } from './proxy-env.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { ResponseContext } from './response-context.js';
-import type { RouteDecision } from './route-decision.js';
+import type { DelegateHandler, RouteDecision } from './route-decision.js';
 import { StatelessForwarder } from './stateless-forwarder.js';
 import { validateRequest, type ValidationRules } from './validate-request.js';
 
@@ -45,6 +45,7 @@ export class SipProxy implements TransactionUser {
   readonly #dropContext = (ctx: ResponseContext): void => {
     if (this.#contexts.get(ctx.transaction) === ctx) this.#contexts.delete(ctx.transaction);
   };
+  readonly #isLocalHost: (host: string) => boolean;
   #resolver: SipResolver | undefined;
   #routed = 0;
   #rejected = 0;
@@ -69,6 +70,7 @@ export class SipProxy implements TransactionUser {
       hooks: options.hooks,
       logger: options.logger,
     };
+    this.#isLocalHost = (host) => identity.isLocalHost(host);
     this.#rules = {
       identity,
       schemes: new Set((options.schemes ?? ['sip', 'sips', 'tel']).map((s) => s.toLowerCase())),
@@ -140,6 +142,7 @@ export class SipProxy implements TransactionUser {
     this.#contexts.set(tx, ctx);
     const inDialog = request.toTag !== undefined;
     const decision = await this.#decide(tx, request, incoming, inDialog);
+    if (decision.action === 'delegate') return this.#delegate(ctx, decision.handler, incoming);
     this.#apply(ctx, request, decision, inDialog);
   }
 
@@ -159,6 +162,7 @@ export class SipProxy implements TransactionUser {
         transaction: tx,
         inDialog,
         receivedAt: incoming.receivedAt,
+        isLocalHost: this.#isLocalHost,
       });
     } catch (err) {
       this.#env.logger?.warn({ err }, 'proxy: route callback failed');
@@ -189,7 +193,25 @@ export class SipProxy implements TransactionUser {
           (!inDialog &&
             this.#options.recordRoute !== false &&
             !NO_RECORD_ROUTE.has(request.method));
-        return ctx.forward(groups, rr);
+        return ctx.forward(groups, rr, decision.afterGroup);
+      }
+    }
+  }
+
+  /** The request leaves the proxy core: another transaction user answers it from now on. */
+  #delegate(ctx: ResponseContext, handler: DelegateHandler, incoming: IncomingMessage): void {
+    this.#dropContext(ctx);
+    // A CANCEL while routing already got the INVITE its 487 (RFC 3261 §16.10).
+    if (ctx.finalSent || ctx.cancelled) return;
+    try {
+      handler(ctx.transaction, incoming);
+    } catch (err) {
+      this.#env.logger?.warn({ err }, 'proxy: delegate handler failed');
+      // The handler may have answered before it threw; a second final is refused by the machine.
+      try {
+        ctx.transaction.respond(createResponse(ctx.received, 500));
+      } catch {
+        // already answered
       }
     }
   }

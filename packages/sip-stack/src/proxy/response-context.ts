@@ -12,7 +12,12 @@ import { addRecordRoute, forwardCopy } from './forward-request.js';
 import { DOUBLE_RR_PARAM } from './preprocess-route.js';
 import { ProxyBranch, type BranchOwner } from './proxy-branch.js';
 import { callHook, type ProxyEnv } from './proxy-env.js';
-import type { ForwardTarget } from './route-decision.js';
+import type {
+  AfterGroupFunction,
+  ForwardGroups,
+  GroupOutcome,
+  GroupVerdict,
+} from './route-decision.js';
 
 function samePoint(a: ListeningPoint, b: ListeningPoint): boolean {
   return (
@@ -29,8 +34,11 @@ export class ResponseContext implements BranchOwner {
   readonly transaction: ServerTransaction;
   readonly #flow: Flow;
   readonly #onDone: (ctx: ResponseContext) => void;
-  #groups: readonly (readonly ForwardTarget[])[] = [];
+  #groups: ForwardGroups = [];
   #group = -1;
+  #afterGroup: AfterGroupFunction | undefined;
+  /** `afterGroup` is running: the context waits for its verdict. */
+  #deciding = false;
   readonly #branches: ProxyBranch[] = [];
   readonly #finals: SipResponse[] = [];
   #recordRoute = false;
@@ -64,10 +72,11 @@ export class ResponseContext implements BranchOwner {
   }
 
   /** Starts forking (RFC 3261 §16.5): group by group, the targets of a group in parallel. */
-  forward(groups: readonly (readonly ForwardTarget[])[], recordRoute: boolean): void {
+  forward(groups: ForwardGroups, recordRoute: boolean, afterGroup?: AfterGroupFunction): void {
     if (this.#finalSent || this.#cancelled) return this.#maybeDone();
     this.#groups = groups;
     this.#recordRoute = recordRoute;
+    this.#afterGroup = afterGroup;
     this.#nextGroup();
   }
 
@@ -180,13 +189,73 @@ export class ResponseContext implements BranchOwner {
   /** RFC 3261 §16.7 item 6: when the current group is complete, fork the next or choose. */
   #onGroupProgress(): void {
     if (this.#finalSent) return this.#maybeDone();
-    if (this.#branches.some((b) => !b.settled)) return;
-    // Sequential forking: next group unless a 6xx arrived or the caller cancelled.
+    if (this.#deciding || this.#branches.some((b) => !b.settled)) return;
+    const after = this.#afterGroup;
+    if (after === undefined || this.#cancelled) return this.#continue();
+    this.#deciding = true;
+    let verdict: GroupVerdict | Promise<GroupVerdict>;
+    try {
+      verdict = after(this.#outcome());
+    } catch (err) {
+      verdict = Promise.reject(err as Error);
+    }
+    if (!(verdict instanceof Promise)) return this.#applyVerdict(verdict);
+    verdict.then(
+      (v) => this.#applyVerdict(v),
+      (err: unknown) => {
+        this.env.logger?.warn({ err }, 'proxy: afterGroup failed');
+        this.#applyVerdict({ action: 'stop' });
+      },
+    );
+  }
+
+  /** The default rules: next group unless a 6xx arrived or the caller cancelled. */
+  #continue(): void {
     if (!this.#sixxx && !this.#cancelled && this.#group + 1 < this.#groups.length) {
       this.#nextGroup();
       return;
     }
     this.#sendBest();
+  }
+
+  #outcome(): GroupOutcome {
+    const branches = [];
+    for (const b of this.#branches) {
+      const response = b.response;
+      if (b.group !== this.#group || response === undefined) continue;
+      branches.push({ target: b.target, response, synthetic: b.synthetic, timedOut: b.timedOut });
+    }
+    return {
+      request: this.received,
+      group: this.#group,
+      branches,
+      best: chooseBestResponse(this.#finals) ?? createResponse(this.received, 408),
+      remaining: Math.max(0, this.#groups.length - this.#group - 1),
+    };
+  }
+
+  #applyVerdict(verdict: GroupVerdict): void {
+    this.#deciding = false;
+    // The caller cancelled (or the server transaction failed) while the verdict was pending.
+    if (this.#finalSent || this.#cancelled || this.#done) return this.#maybeDone();
+    switch (verdict.action) {
+      case 'continue':
+        return this.#continue();
+      case 'stop':
+        return this.#sendBest();
+      case 'reject': {
+        const opts =
+          verdict.headers === undefined ? undefined : { headers: { ...verdict.headers } };
+        this.#sendFinal(createResponse(this.received, verdict.status, verdict.reason, opts));
+        return this.#maybeDone();
+      }
+      case 'forward':
+        // The routing logic asked for more branches; after a 6xx this deviates from RFC 3261
+        // §16.7 item 5 on purpose (forward-on-busy after 603 Decline, as a failure_route would).
+        this.#groups = [...this.#groups.slice(0, this.#group + 1), ...verdict.targets];
+        this.#sixxx = false;
+        return this.#nextGroup();
+    }
   }
 
   #sendBest(): void {
