@@ -10,9 +10,14 @@ const suites = {
   parser: ['node', [join(here, 'parser/run.mjs'), '--write']],
   control: ['node', ['--import=tsx', join(here, 'control/route-bench.ts')]],
   rtp: ['node', [join(here, 'rtp/run.mjs')]],
+  // The SIP suite takes the flags after the suite names: `npm run bench -- sip --workers 1,2`.
+  sip: ['node', [join(here, 'sip/run.mjs')], { passFlags: true }],
 };
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const args = process.argv.slice(2);
+const firstFlag = args.findIndex((a) => a.startsWith('-'));
+const wanted = firstFlag < 0 ? args : args.slice(0, firstFlag);
+const passed = firstFlag < 0 ? [] : args.slice(firstFlag);
 const names = wanted.length > 0 ? wanted : Object.keys(suites);
 for (const name of names) {
   const suite = suites[name];
@@ -21,7 +26,8 @@ for (const name of names) {
     process.exit(2);
   }
   console.log(`\n== bench: ${name} ==`);
-  const r = spawnSync(suite[0], suite[1], { stdio: 'inherit' });
+  const argv = suite[2]?.passFlags ? [...suite[1], ...passed] : suite[1];
+  const r = spawnSync(suite[0], argv, { stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`bench ${name} failed with exit code ${r.status}`);
     process.exit(r.status ?? 1);
