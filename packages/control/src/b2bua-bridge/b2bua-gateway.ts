@@ -2,9 +2,10 @@
  * The B2BUA inside the edge node (issue "the edge node routes to the B2BUA when the decision says
  * so"): an endpoint attached to the edge's transport and transaction layer runs calls the brain
  * sends `outbound` to trunks. The proxy hands such an INVITE over (`delegate`); admission, the
- * call's tracking and its CDR go through the same `EdgeCalls` as proxied calls.
+ * call's tracking and its CDR go through the same `EdgeCalls` as proxied calls. A trunk that
+ * fails before the answer passes the call to the next one (`TrunkFailover`).
  */
-import { B2bua, type Call, type CallEnd, type MediaRelay } from '@switchboard/b2bua';
+import { B2bua, type CallEnd, type MediaRelay } from '@switchboard/b2bua';
 import {
   attachEndpoint,
   createResponse,
@@ -22,6 +23,7 @@ import type { OutboundDirective, RouteDecision } from '../brain/directive.js';
 import { dispositionOf, type CallDisposition, type EdgeCalls } from '../edge/edge-calls.js';
 import type { EdgeLogger } from '../edge/edge-options.js';
 import type { SecretStore } from '../store/secret-store.js';
+import { TrunkFailover, type TrunkHealth } from './trunk-failover.js';
 import { TrunkPlans, type TrunkAttempt } from './trunk-plans.js';
 
 type Caller = NonNullable<RouteRequest['caller']>;
@@ -38,6 +40,11 @@ export interface B2buaGatewayOptions {
   /** Host in our Contact URIs (the edge's advertised host). */
   contactHost?: string;
   userAgent?: string;
+  /**
+   * Health of trunk gateways (the edge's TrunkDispatcher): down gateways are skipped, live
+   * failures reported. Without it every trunk counts as up.
+   */
+  trunks?: TrunkHealth;
   /** No answer from a trunk within this many ms ends the attempt (default 120 s). */
   answerTimeoutMs?: number;
   logger: EdgeLogger;
@@ -171,38 +178,71 @@ export class B2buaGateway {
   ): Promise<void> {
     const callId = req.request.callId;
     const calls = this.#o.calls;
+    const health = this.#o.trunks;
     const attempts = await this.trunks.attempts(d, req.request);
-    const first: TrunkAttempt | undefined = attempts[0];
-    if (first === undefined) {
+    for (const a of attempts) health?.track(a.gateway);
+    if (attempts.length === 0) {
       // Every trunk is at max_channels: the caller may retry later (RFC 3261 §21.5.4).
-      req.respond(503, { reason: 'Channel Limit Reached', headers: { 'Retry-After': '10' } });
+      if (!req.responded)
+        req.respond(503, { reason: 'Channel Limit Reached', headers: { 'Retry-After': '10' } });
       await calls.end(callId, 'rejected', 'trunks full');
       return;
     }
-    const admit = await this.#o.brain.admit({
-      callId,
-      accountId: d.accountId,
-      direction: decision.direction ?? 'outbound',
-      userIds: caller === undefined ? [] : [caller.userId],
-      trunkId: first.trunkId,
-      ...(decision.didId === undefined ? {} : { didId: decision.didId }),
-    });
-    if (!admit.ok) {
-      if (!req.responded) req.respond(admit.status, { reason: admit.reason });
-      await calls.end(callId, 'rejected', admit.code);
+    const up = attempts.filter((a) => health?.isUp(a.gateway) ?? true);
+    if (up.length === 0) {
+      // RFC 3261 §21.5.4: every gateway is down; say when probing may have brought one back.
+      const retry = String(Math.max(1, Math.ceil((health?.intervalMs ?? 30_000) / 1000)));
+      if (!req.responded) req.respond(503, { headers: { 'Retry-After': retry } });
+      await calls.end(callId, 'failed', 'all trunks down');
       return;
     }
+    const admitted = await this.#admit(req, decision, d, caller, up);
+    if (admitted === undefined) return;
     if (req.responded) {
       // The caller cancelled while we asked for admission (CANCEL → 487 by the endpoint).
       await calls.end(callId, 'no_answer', 'cancelled');
       return;
     }
-    this.#watch(this.b2bua.handleInvite(req, first.plan), callId);
+    new TrunkFailover({
+      b2bua: this.b2bua,
+      request: req,
+      attempts: admitted,
+      health,
+      logger: this.#o.logger,
+      onAnswered: () => calls.answered(callId),
+      onEnded: (end) => void calls.end(callId, dispositionOfEnd(end), hangupCause(end)),
+    }).start();
   }
 
-  #watch(call: Call, callId: string): void {
-    const calls = this.#o.calls;
-    call.once('answered', () => calls.answered(callId));
-    call.once('ended', (end) => void calls.end(callId, dispositionOfEnd(end), hangupCause(end)));
+  /**
+   * Admission, counted once for the call: on the first trunk with room; a trunk at its channel
+   * limit in the brain is skipped. Returns the trunks from the admitted one on.
+   */
+  async #admit(
+    req: IncomingRequest,
+    decision: RouteDecision,
+    d: OutboundDirective,
+    caller: Caller | undefined,
+    up: readonly TrunkAttempt[],
+  ): Promise<readonly TrunkAttempt[] | undefined> {
+    const callId = req.request.callId;
+    let refusal: { status: number; reason: string; code: string } | undefined;
+    for (let i = 0; i < up.length; i++) {
+      const admit = await this.#o.brain.admit({
+        callId,
+        accountId: d.accountId,
+        direction: decision.direction ?? 'outbound',
+        userIds: caller === undefined ? [] : [caller.userId],
+        trunkId: (up[i] as TrunkAttempt).trunkId,
+        ...(decision.didId === undefined ? {} : { didId: decision.didId }),
+      });
+      if (admit.ok) return up.slice(i);
+      refusal = admit;
+      if (!admit.limit.startsWith('trunk:')) break;
+    }
+    if (!req.responded && refusal !== undefined)
+      req.respond(refusal.status, { reason: refusal.reason });
+    await this.#o.calls.end(callId, 'rejected', refusal?.code ?? 'not admitted');
+    return undefined;
   }
 }

@@ -6,6 +6,7 @@
 import { ChannelLimiter, type CallPlan, type CallerIdPolicy } from '@switchboard/b2bua';
 import type { DigestCredentialSource, SipRequest } from '@switchboard/sip-stack';
 import type { OutboundDirective, TrunkHop } from '../brain/directive.js';
+import { gatewayPort, type TrunkGateway } from '../edge/trunk-dispatcher.js';
 import type { SecretStore } from '../store/secret-store.js';
 
 /** Default answer timeout of a trunk leg (ms): carriers usually give up first. */
@@ -13,7 +14,16 @@ const ANSWER_TIMEOUT_MS = 120_000;
 
 export interface TrunkAttempt {
   trunkId: string;
+  /** The trunk's gateway as the dispatcher knows it (health, failover). */
+  gateway: TrunkGateway;
+  /** The trunk's `max_channels`, when it has one. */
+  limiter: ChannelLimiter | undefined;
   plan: CallPlan;
+}
+
+/** The gateway a hop names (default port per transport, RFC 3261 §19.1.2). */
+export function hopGateway(hop: TrunkHop): TrunkGateway {
+  return { host: hop.host, port: gatewayPort(hop.port, hop.transport), transport: hop.transport };
 }
 
 export interface TrunkPlansOptions {
@@ -76,7 +86,12 @@ export class TrunkPlans {
     for (const hop of d.trunks) {
       const limiter = this.limiter(hop);
       if (limiter !== undefined && limiter.inUse >= limiter.max) continue;
-      out.push({ trunkId: hop.trunkId, plan: await this.#plan(hop, limiter, request) });
+      out.push({
+        trunkId: hop.trunkId,
+        gateway: hopGateway(hop),
+        limiter,
+        plan: await this.#plan(hop, limiter, request),
+      });
     }
     return out;
   }

@@ -108,6 +108,7 @@ export class EdgeNode {
             calls: this.calls,
             relay: deps.mediaRelay,
             secrets: deps.secrets,
+            trunks: this.trunks,
             ...(options.advertisedHost === undefined
               ? {}
               : { contactHost: options.advertisedHost }),

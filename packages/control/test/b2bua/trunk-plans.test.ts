@@ -43,7 +43,7 @@ const invite = (privacy?: string) =>
 
 const secrets = { get: (ref: string) => Promise.resolve(ref === 'sec_1' ? 'pa55' : undefined) };
 
-t.test('trunk URI: number at host:port, transport parameter for TCP, sips for TLS', async (t) => {
+t.test('trunk URI: number at host:port, transport parameter for TCP, sips for TLS', (t) => {
   t.equal(trunkUri(hop()), 'sip:+442071234567@sip.carrier.test:5080');
   t.equal(
     trunkUri(hop({ port: null, transport: 'tcp', number: '0207' })),
@@ -53,6 +53,7 @@ t.test('trunk URI: number at host:port, transport parameter for TCP, sips for TL
     trunkUri(hop({ transport: 'tls', host: '2001:db8::1' })),
     'sips:+442071234567@[2001:db8::1]:5080;transport=tls',
   );
+  t.end();
 });
 
 t.test(

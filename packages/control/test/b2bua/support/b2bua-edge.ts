@@ -1,8 +1,9 @@
 /**
- * An edge node with the B2BUA gateway wired the way the lead wires EdgeNode: transport →
+ * A small edge with the B2BUA gateway wired the way EdgeNode wires it, plus the edge's
+ * TrunkDispatcher handed to the gateway (trunk failover tests): transport →
  * transactions → gateway dispatcher → (REGISTER → registrar | proxy), and a routing callback
  * that authenticates, asks the brain and delegates `outbound` decisions to the B2BUA. Its own
- * SQLite store holds one account, one user and a trunk to a given host and port.
+ * SQLite store holds one account, one user and trunks to given hosts and ports, in order.
  */
 import { MemoryLocationService, Registrar } from '@switchboard/registrar';
 import { RtpRelay } from '@switchboard/rtp-relay';
@@ -24,6 +25,7 @@ import { BrainDigest } from '../../../src/edge/brain-digest.js';
 import { BrainRegistrarAuthenticator } from '../../../src/edge/brain-registrar-authenticator.js';
 import { EdgeCalls } from '../../../src/edge/edge-calls.js';
 import { silentLogger } from '../../../src/edge/edge-options.js';
+import { TrunkDispatcher } from '../../../src/edge/trunk-dispatcher.js';
 import { create, openTestStore, type TestStore } from '../../support/test-store.js';
 
 export const DOMAIN = 'pbx.b2bua.test';
@@ -33,10 +35,17 @@ export const TRUNK_PREFIX = '1555';
 /** baresip 1.0 answers only the first challenge and knows only MD5 (RFC 2617). */
 const DIGEST = ['MD5'] as const;
 
+export interface TrunkSpec {
+  host: string;
+  port: number;
+  maxChannels?: number;
+}
+
 export interface B2buaEdgeOptions {
   /** Address SIP and the relay bind (and advertise). */
   address: string;
-  trunk: { host: string; port: number; maxChannels?: number };
+  /** The outbound route's trunks, in failover order. */
+  trunks: readonly TrunkSpec[];
   rtpPorts: { min: number; max: number };
 }
 
@@ -46,6 +55,7 @@ export interface B2buaEdge {
   brain: LocalBrain;
   gateway: B2buaGateway;
   calls: EdgeCalls;
+  dispatcher: TrunkDispatcher;
   relay: RtpRelay;
   /** Every relay session the B2BUA created, in order. */
   sessions: MediaRelaySession[];
@@ -63,7 +73,7 @@ function recording(relay: MediaRelay, sessions: MediaRelaySession[]): MediaRelay
   };
 }
 
-async function provision(ts: TestStore, trunk: B2buaEdgeOptions['trunk']): Promise<void> {
+async function provision(ts: TestStore, trunks: readonly TrunkSpec[]): Promise<void> {
   const store = ts.store;
   const accountId = await create(store, 'account', {
     name: 'B2BUA test',
@@ -84,25 +94,29 @@ async function provision(ts: TestStore, trunk: B2buaEdgeOptions['trunk']): Promi
     auth_username: 'alice',
     password: PASSWORD,
   });
-  const trunkId = await create(store, 'sip_trunk', {
-    account_id: accountId,
-    name: 'test carrier',
-    proxy_host: trunk.host,
-    proxy_port: trunk.port,
-    ...(trunk.maxChannels === undefined ? {} : { max_channels: trunk.maxChannels }),
-    custom_headers_json: { 'X-Switchboard-Test': 'b2bua' },
-  });
+  const ids: { trunk_id: string }[] = [];
+  for (const [i, trunk] of trunks.entries()) {
+    const id = await create(store, 'sip_trunk', {
+      account_id: accountId,
+      name: `test carrier ${i + 1}`,
+      proxy_host: trunk.host,
+      proxy_port: trunk.port,
+      ...(trunk.maxChannels === undefined ? {} : { max_channels: trunk.maxChannels }),
+      custom_headers_json: { 'X-Switchboard-Test': 'b2bua' },
+    });
+    ids.push({ trunk_id: id });
+  }
   await create(store, 'outbound_route', {
     account_id: accountId,
     name: 'test',
     prefix: TRUNK_PREFIX,
-    trunks: [{ trunk_id: trunkId }],
+    trunks: ids,
   });
 }
 
 export async function startB2buaEdge(o: B2buaEdgeOptions): Promise<B2buaEdge> {
   const ts = openTestStore();
-  await provision(ts, o.trunk);
+  await provision(ts, o.trunks);
   const store = ts.store;
   const brain = new LocalBrain({
     directory: store.directory,
@@ -121,7 +135,9 @@ export async function startB2buaEdge(o: B2buaEdgeOptions): Promise<B2buaEdge> {
   });
   const sessions: MediaRelaySession[] = [];
   const calls = new EdgeCalls({ brain, logger: log });
+  const dispatcher = new TrunkDispatcher({ transactions, logger: log });
   const gateway = new B2buaGateway({
+    trunks: dispatcher,
     transport,
     transactions,
     brain,
@@ -186,9 +202,11 @@ export async function startB2buaEdge(o: B2buaEdgeOptions): Promise<B2buaEdge> {
     brain,
     gateway,
     calls,
+    dispatcher,
     relay,
     sessions,
     async close() {
+      dispatcher.stop();
       await gateway.close();
       registrar.close();
       transactions.dispose();
