@@ -85,6 +85,9 @@ export type {
   CallEnd,
   CallEndReason,
   CallEvents,
+  TransferPolicy,
+  TransferRequest,
+  TransferVerdict,
 } from './call/call-types.js';
 export type { LegRole } from './call/leg.js';
 export { Leg } from './call/leg.js';

@@ -64,7 +64,26 @@ export interface CallPlan {
   sessionTimer?: SessionTimerOptions;
   /** `max_channels` of the trunk, account...: one channel of each is held for the call's life. */
   channels?: readonly ChannelLimiter[];
+  /**
+   * Who may send this call elsewhere with REFER (RFC 3515). Without a policy every blind
+   * transfer target is dialled as given, which lets either party make us call any URI: set one
+   * wherever the parties are not trusted (trunks, the public).
+   */
+  transfer?: TransferPolicy;
 }
+
+/** A REFER target to judge: the side that sent the REFER and where it wants the call to go. */
+export interface TransferRequest {
+  side: RelaySide;
+  uri: string;
+}
+
+/** Allowed (optionally to another URI, e.g. the trunk the routing chose), or refused with a status. */
+export type TransferVerdict = { allow: true; uri?: string } | { allow: false; status: number };
+
+export type TransferPolicy = (
+  request: TransferRequest,
+) => TransferVerdict | Promise<TransferVerdict>;
 
 /** Why a call ended. */
 export type CallEndReason =

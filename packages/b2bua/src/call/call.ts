@@ -411,6 +411,7 @@ export class Call extends TypedEmitter<CallEvents> {
       transferred: (event) => this.emit('transferred', event),
       end: (reason, side) => this.#finish(reason, side === undefined ? {} : { side }),
       findReplaced: (replaces) => findReplaced(this.#options.registry, this, replaces),
+      policy: this.#options.plan.transfer,
     };
   }
 }

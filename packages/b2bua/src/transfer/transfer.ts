@@ -6,7 +6,7 @@
  * re-INVITE: its media stays anchored.
  */
 import type { EndpointLogger, IncomingRequest, SipEndpoint } from '@switchboard/sip-stack';
-import type { CallEndReason } from '../call/call-types.js';
+import type { CallEndReason, TransferPolicy } from '../call/call-types.js';
 import { Leg } from '../call/leg.js';
 import { OutboundFork, type ForkAnswer, type ForkFailure } from '../call/outbound-fork.js';
 import type { RelaySide } from '../media/media-relay.js';
@@ -41,6 +41,8 @@ export interface TransferHost {
   end(reason: CallEndReason, side?: RelaySide): void;
   /** The call holding the dialog a Replaces names, when it is one of ours (RFC 3891 §3). */
   findReplaced(replaces: ReplacesTarget): ReplacedCall | undefined;
+  /** Judges blind transfer targets; undefined allows every target. */
+  readonly policy: TransferPolicy | undefined;
 }
 
 const SIPFRAG = 'message/sipfrag;version=2.0';
@@ -74,6 +76,38 @@ export class TransferHandler {
       return;
     }
     if (parsed.target.replaces !== undefined && this.#internal(side, req, parsed.target)) return;
+    const policy = host.policy;
+    if (policy === undefined) {
+      this.#accept(side, req, parsed.target);
+      return;
+    }
+    this.#busy = true;
+    Promise.resolve()
+      .then(() => policy({ side, uri: parsed.target.uri }))
+      .then(
+        (verdict) => {
+          this.#busy = false;
+          // RFC 3515 §2.4.2: a REFER the policy refuses gets a final error response.
+          if (!verdict.allow) return respondSafely(req, verdict.status);
+          const target = { ...parsed.target, uri: verdict.uri ?? parsed.target.uri };
+          this.#accept(side, req, target);
+        },
+        (err: unknown) => {
+          this.#busy = false;
+          host.logger.error({ err }, 'transfer policy failed');
+          respondSafely(req, 500);
+        },
+      );
+  }
+
+  #accept(side: RelaySide, req: IncomingRequest, target: ReferTarget): void {
+    const host = this.#host;
+    const transferor = host.leg(side);
+    const transferee = host.leg(otherSide(side));
+    if (host.ended || transferor === undefined || transferee === undefined) {
+      respondSafely(req, 481);
+      return;
+    }
     const offer = host.media.offerToNewPeer(side);
     if (!offer.ok) {
       retryLater(req);
@@ -91,16 +125,16 @@ export class TransferHandler {
     fork.on('provisional', (r) => {
       if (r.status >= 180) void notify(r.status, r.reason, false);
     });
-    fork.on('answered', (a) => void this.#onAnswered(side, parsed.target, a, notify));
-    fork.on('failed', (f) => this.#onFailed(side, parsed.target, f, notify));
-    fork.start([{ uri: parsed.target.uri }], () => ({
-      uri: parsed.target.uri,
+    fork.on('answered', (a) => void this.#onAnswered(side, target, a, notify));
+    fork.on('failed', (f) => this.#onFailed(side, target, f, notify));
+    fork.start([{ uri: target.uri }], () => ({
+      uri: target.uri,
       from: `<${transferee.dialog.dialog.remoteUri}>`,
-      to: `<${parsed.target.uri}>`,
+      to: `<${target.uri}>`,
       headers: {
-        ...parsed.target.headers,
+        ...target.headers,
         'Referred-By': referredBy,
-        ...(parsed.target.replaces === undefined ? {} : { Replaces: parsed.target.replaces }),
+        ...(target.replaces === undefined ? {} : { Replaces: target.replaces }),
         Allow: host.allow,
       },
       body: offer.sdp,

@@ -178,3 +178,54 @@ t.test('a REFER without a usable Refer-To gets 400', async (t) => {
   t.equal(none.status, 400);
   t.equal(cc.call.state, 'answered');
 });
+
+t.test(
+  'a transfer policy refuses a REFER with its status: no INVITE leaves, the call goes on',
+  async (t) => {
+    const asked: string[] = [];
+    const cc = await connectedCall(t, {
+      plan: {
+        transfer: (r) => {
+          asked.push(`${r.side} ${r.uri}`);
+          return { allow: false, status: 403 };
+        },
+      },
+    });
+    const target = await transferTarget(t, (req) =>
+      req.accept({ body: ANSWER_C, contentType: SDP }),
+    );
+    let invited = false;
+    void target.invite.then(() => (invited = true));
+    const res = await cc.bDialog.request('REFER', {
+      headers: { 'Refer-To': `<${uriOf(target.c, 'carol')}>` },
+    });
+    t.equal(res.status, 403, 'the REFER is refused');
+    t.same(asked, [`b ${uriOf(target.c, 'carol')}`], 'the policy saw the side and the target');
+    await settle();
+    t.notOk(invited, 'the target was never called');
+    t.equal(cc.call.state, 'answered', 'A and B stay connected');
+    await cc.aDialog.bye();
+    await drained(t, cc.h);
+  },
+);
+
+t.test('a transfer policy may send the new leg somewhere else (the routed target)', async (t) => {
+  const routed = await transferTarget(t, (req) => req.accept({ body: ANSWER_C, contentType: SDP }));
+  const cc = await connectedCall(t, {
+    plan: { transfer: () => Promise.resolve({ allow: true, uri: uriOf(routed.c, 'routed') }) },
+  });
+  const transferred = nextEvent(cc.call, 'transferred');
+  const res = await cc.bDialog.request('REFER', {
+    headers: { 'Refer-To': '<sip:anywhere@198.51.100.99>' },
+  });
+  t.equal(res.status, 202);
+  const invite = await routed.invite;
+  t.equal(invite.request.uri, uriOf(routed.c, 'routed'), 'the INVITE goes where the policy said');
+  const [event] = await transferred;
+  t.match(event, { side: 'b', status: 200, target: uriOf(routed.c, 'routed') });
+  const cDialog = await routed.dialog;
+  const cBye = nextEvent(cDialog, 'bye');
+  await cc.aDialog.bye();
+  await cBye;
+  await drained(t, cc.h);
+});

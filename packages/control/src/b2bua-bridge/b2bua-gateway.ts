@@ -5,7 +5,7 @@
  * call's tracking and its CDR go through the same `EdgeCalls` as proxied calls. A trunk that
  * fails before the answer passes the call to the next one (`TrunkFailover`).
  */
-import { B2bua, type CallEnd, type MediaRelay } from '@switchboard/b2bua';
+import { B2bua, type CallEnd, type MediaRelay, type TransferPolicy } from '@switchboard/b2bua';
 import {
   attachEndpoint,
   createResponse,
@@ -45,6 +45,11 @@ export interface B2buaGatewayOptions {
    * failures reported. Without it every trunk counts as up.
    */
   trunks?: TrunkHealth;
+  /**
+   * Honour REFER from the trunk side (default false: 403). A carrier that could send our calls
+   * anywhere with a blind REFER is a toll-fraud path; the caller's own transfers are allowed.
+   */
+  transfersFromTrunks?: boolean;
   /** No answer from a trunk within this many ms ends the attempt (default 120 s). */
   answerTimeoutMs?: number;
   logger: EdgeLogger;
@@ -72,6 +77,11 @@ export class B2buaGateway {
   readonly b2bua: B2bua;
   readonly trunks: TrunkPlans;
   readonly #o: B2buaGatewayOptions;
+  /** Side 'a' is our authenticated caller; side 'b' the trunk (RFC 3515 §5: authorize REFER). */
+  readonly #transfers: TransferPolicy = ({ side }) =>
+    side === 'a' || this.#o.transfersFromTrunks === true
+      ? { allow: true }
+      : { allow: false, status: 403 };
 
   constructor(options: B2buaGatewayOptions) {
     this.#o = options;
@@ -206,7 +216,7 @@ export class B2buaGateway {
     new TrunkFailover({
       b2bua: this.b2bua,
       request: req,
-      attempts: admitted,
+      attempts: admitted.map((a) => ({ ...a, plan: { ...a.plan, transfer: this.#transfers } })),
       health,
       logger: this.#o.logger,
       onAnswered: () => calls.answered(callId),

@@ -54,6 +54,8 @@ export interface SwitchboardConfig {
     nonceTtlSec: number;
     /** Outbound calls to trunks: through the B2BUA (topology hiding, trunk credentials) or proxied. */
     outbound: OutboundMode;
+    /** Honour REFER from trunks on B2BUA calls (default off: a carrier cannot redirect our calls). */
+    transfersFromTrunks: boolean;
   };
   /** Where registrations live: in memory, or in Redis (shared by several nodes). */
   location: { redis: string | undefined };
@@ -92,6 +94,7 @@ export const DEFAULT_CONFIG: SwitchboardConfig = Object.freeze({
     digestAlgorithms: Object.freeze(['MD5', 'SHA-256'] as const),
     nonceTtlSec: 300,
     outbound: 'b2bua',
+    transfersFromTrunks: false,
   }),
   location: Object.freeze({ redis: undefined }),
   media: Object.freeze({

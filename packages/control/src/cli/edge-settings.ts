@@ -115,6 +115,12 @@ const SIP_SETTINGS: readonly Setting[] = [
         : `must be one of ${OUTBOUND_MODES.join(', ')}`,
   },
   {
+    key: 'sip.transfers_from_trunks',
+    env: 'SWITCHBOARD_SIP_TRANSFERS_FROM_TRUNKS',
+    flag: '--sip-transfers-from-trunks',
+    apply: flag((c, v) => (c.sip.transfersFromTrunks = v)),
+  },
+  {
     key: 'location.redis',
     env: 'SWITCHBOARD_LOCATION_REDIS',
     flag: '--location-redis',

@@ -109,6 +109,7 @@ export class EdgeNode {
             relay: deps.mediaRelay,
             secrets: deps.secrets,
             trunks: this.trunks,
+            transfersFromTrunks: options.transfersFromTrunks ?? false,
             ...(options.advertisedHost === undefined
               ? {}
               : { contactHost: options.advertisedHost }),

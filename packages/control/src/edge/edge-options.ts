@@ -42,6 +42,8 @@ export interface EdgeOptions {
   nonceTtlMs?: number;
   /** Outbound calls to trunks: through the B2BUA when it can run (default), else proxied. */
   outbound?: OutboundMode;
+  /** Honour REFER sent by trunks on B2BUA calls (default false: refused with 403). */
+  transfersFromTrunks?: boolean;
   /**
    * Whether a From domain is one of ours: requests from it must authenticate (407). Default: the
    * From domain equals the Request-URI domain, or a device of it has registered here.

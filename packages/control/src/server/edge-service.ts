@@ -94,6 +94,7 @@ export function serviceOptions(config: SwitchboardConfig, logger: EdgeLogger): E
     algorithms: sip.digestAlgorithms,
     nonceTtlMs: sip.nonceTtlSec * 1000,
     outbound: sip.outbound,
+    transfersFromTrunks: sip.transfersFromTrunks,
     drainRetryAfterSec: Math.max(1, config.drainTimeoutSec),
   };
 }

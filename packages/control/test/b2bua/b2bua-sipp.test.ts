@@ -22,10 +22,10 @@ interface Fixture {
   rtp: { min: number; max: number };
 }
 
-async function server(t: Test): Promise<Fixture> {
+async function server(t: Test, flags: Record<string, string> = {}): Promise<Fixture> {
   const rtp = portRange(200);
   const fx = await startE2eServer({
-    flags: { '--rtp-min': String(rtp.min), '--rtp-max': String(rtp.max) },
+    flags: { '--rtp-min': String(rtp.min), '--rtp-max': String(rtp.max), ...flags },
   });
   t.teardown(() => fx.close());
   return { fx, rtp };
@@ -144,9 +144,9 @@ for (const c of challenges) {
 }
 
 t.test(
-  'transfer: the carrier REFERs the caller blind; it gets NOTIFY sipfrag up to 200, a new leg goes to the target, and the caller’s BYE reaches the target',
+  'transfer (transfers from trunks allowed): the carrier REFERs the caller blind; it gets NOTIFY sipfrag up to 200, a new leg goes to the target, and the caller’s BYE reaches the target',
   async (t) => {
-    const { fx } = await server(t);
+    const { fx } = await server(t, { '--sip-transfers-from-trunks': 'on' });
     const carrierPort = await freePort();
     const targetPort = await freePort();
     await trunkTo(fx, carrierPort, false);
@@ -198,6 +198,43 @@ t.test(
       'one transfer, completed',
     );
 
+    const cdr = await closedCdr(fx, `${callId}1`);
+    t.equal(cdr?.disposition, 'answered', 'CDR answered');
+    await noLeaks(t, fx);
+  },
+);
+
+t.test(
+  'transfer from a trunk refused by default: the carrier’s REFER gets 403, nobody else is called, the call goes on',
+  async (t) => {
+    const { fx } = await server(t);
+    const carrierPort = await freePort();
+    await trunkTo(fx, carrierPort, false);
+    const transfers: TransferEvent[] = [];
+    fx.node.gateway?.b2bua.on('call', (call) => call.on('transferred', (e) => transfers.push(e)));
+    const carrier = await startCallee(t, {
+      scenario: `${SCENARIOS}/carrier-transfer-refused.xml`,
+      port: carrierPort,
+      timeoutMs: 15_000,
+      vars: { target: `sip:premium@127.0.0.1:${await freePort()}` },
+    });
+    const callId = callIdPrefix('b2bua-refer-refused');
+    const caller = await callSipp({
+      scenario: `${SCENARIOS}/caller-transfer.xml`,
+      proxy: `127.0.0.1:${fx.ports.udp}`,
+      port: await freePort(),
+      user: '1001',
+      password: fx.passwords['1001'] ?? '',
+      callee: NUMBER,
+      callId,
+      timeoutMs: 12_000,
+    });
+    const far = await carrier.done;
+    sippPassed(t, caller, 'caller');
+    sippPassed(t, far, 'carrier');
+    t.equal(countOf(far, 'received', '403'), 1, 'the REFER was refused (403)');
+    t.equal(countOf(far, 'received', 'NOTIFY'), 0, 'no transfer progress');
+    t.same(transfers, [], 'no transfer was attempted');
     const cdr = await closedCdr(fx, `${callId}1`);
     t.equal(cdr?.disposition, 'answered', 'CDR answered');
     await noLeaks(t, fx);
