@@ -212,48 +212,72 @@ export function nameAddrUri(n: NameAddr): Uri | undefined {
 }
 
 /**
- * The `tag` header parameter of a raw From/To value without building a NameAddr (hot path for
- * transaction and dialog matching); undefined when absent or unparseable.
+ * The `tag` header parameter of a raw From/To value s[from, to) without building a NameAddr (hot
+ * path for transaction and dialog matching); undefined when absent or unparseable.
  */
-export function tagOf(s: string): string | undefined {
+export function tagOf(s: string, from = 0, to = s.length): string | undefined {
   let p: number;
-  const q = s.indexOf('"');
-  let lt = s.indexOf('<');
+  let lt = indexIn(s, '<', from, to);
+  // (a display name before "<" is short: a loop, not a search to the end of a message)
+  const qe = lt < 0 ? to : lt;
+  let q = -1;
+  for (let k = from; k < qe; k++) {
+    if (s.charCodeAt(k) === 34 /* " */) {
+      q = k;
+      break;
+    }
+  }
   if (q >= 0 && (lt < 0 || q < lt)) {
     const e = quotedEnd(s, q);
-    if (e < 0) return undefined;
-    lt = s.indexOf('<', e);
+    if (e < 0 || e > to) return undefined;
+    lt = indexIn(s, '<', e, to);
     if (lt < 0) return undefined;
   }
   if (lt >= 0) {
-    const gt = s.indexOf('>', lt);
+    const gt = indexIn(s, '>', lt, to);
     if (gt < 0) return undefined;
     p = gt + 1;
   } else {
     // addr-spec: header parameters start at the first ';' (RFC 3261 §20.10)
-    p = s.indexOf(';');
+    p = indexIn(s, ';', from, to);
     if (p < 0) return undefined;
   }
-  return paramValue(s, p, 'tag');
+  return paramValue(s, p, to, 'tag');
 }
 
-/** Value of parameter `name` (lower-case) in `*( SEMI param )` from `i`, without allocating others. */
-function paramValue(s: string, i: number, name: string): string | undefined {
-  const n = s.length;
+/** s.indexOf(ch, from) when it is before `to`, else -1. */
+function indexIn(s: string, ch: string, from: number, to: number): number {
+  const i = s.indexOf(ch, from);
+  return i < to ? i : -1;
+}
+
+function skipWsTo(s: string, i: number, n: number): number {
   for (;;) {
-    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (i >= n || (c !== 32 && c !== 9 && c !== 13 && c !== 10)) return i;
+    i++;
+  }
+}
+
+/**
+ * Value of parameter `name` (lower-case) in `*( SEMI param )` of s[i, n), without allocating
+ * others.
+ */
+function paramValue(s: string, i: number, n: number, name: string): string | undefined {
+  for (;;) {
+    i = skipWsTo(s, i, n);
     if (i >= n || s.charCodeAt(i) !== 59 /* ; */) return undefined;
-    i = skipWs(s, i + 1);
+    i = skipWsTo(s, i + 1, n);
     const ns = i;
     while (i < n && isTokenChar(s.charCodeAt(i))) i++;
     const match = i - ns === name.length && equalsLowerAt(s, ns, name);
-    i = skipWs(s, i);
+    i = skipWsTo(s, i, n);
     if (i < n && s.charCodeAt(i) === 61 /* = */) {
-      i = skipWs(s, i + 1);
+      i = skipWsTo(s, i + 1, n);
       const vs = i;
-      if (s.charCodeAt(i) === 34) {
+      if (s.charCodeAt(i) === 34 && i < n) {
         const e = quotedEnd(s, i);
-        if (e < 0) return undefined;
+        if (e < 0 || e > n) return undefined;
         i = e;
       } else {
         while (i < n) {

@@ -26,6 +26,9 @@ interface Latin1Writer {
 
 const EMPTY_BODY = Buffer.alloc(0);
 
+/** Scratch value span for SipHeaders#rawSpan (read immediately). */
+const SPAN: [number, number] = [0, 0];
+
 export abstract class SipMessageBase {
   headers: SipHeaders;
   /** The body; undefined while it is still the unread view #bodySrc[#bodyFrom, #bodyTo). */
@@ -166,13 +169,23 @@ export abstract class SipMessageBase {
   get fromTag(): string | undefined {
     const c = this.cache();
     if (c.from !== undefined) return c.from.params.get('tag') ?? undefined;
-    return (c.fromTag ??= tagOf(this.headers.firstOf(HeaderId.from) ?? '') ?? null) ?? undefined;
+    return (c.fromTag ??= this.#tag(HeaderId.from)) ?? undefined;
   }
 
   get toTag(): string | undefined {
     const c = this.cache();
     if (c.to !== undefined) return c.to.params.get('tag') ?? undefined;
-    return (c.toTag ??= tagOf(this.headers.firstOf(HeaderId.to) ?? '') ?? null) ?? undefined;
+    return (c.toTag ??= this.#tag(HeaderId.to)) ?? undefined;
+  }
+
+  /** The tag of the first From/To line, read in place when it can be; null when none. */
+  #tag(id: HeaderId): string | null {
+    const h = this.headers;
+    const i = h.lineOf(id);
+    if (i < 0) return null;
+    const src = h.rawSpan(i, SPAN);
+    const tag = src !== undefined ? tagOf(src, SPAN[0], SPAN[1]) : tagOf(h.peekAt(i));
+    return tag ?? null;
   }
 
   /** undefined when absent or malformed. */

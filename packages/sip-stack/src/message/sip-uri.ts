@@ -3,6 +3,9 @@
 import { isIPv6 } from 'node:net';
 import { textBytes } from './text-bytes.js';
 
+// (re-exported: the package entry and callers import it from here)
+export { uriEquals } from './uri-equals.js';
+
 export interface SipUri {
   scheme: 'sip' | 'sips';
   user?: string;
@@ -66,8 +69,65 @@ const bad = (reason: string): ParseUriResult => ({ ok: false, reason });
 
 /** Parses a URI; unknown schemes become AbsoluteUri. Never throws. */
 export function parseUri(s: string): ParseUriResult {
+  const plain = plainSipUri(s);
+  if (plain !== undefined) return { ok: true, uri: plain };
   const r = parseUriBytes(textBytes(s), s, 0, s.length);
   return typeof r === 'string' ? bad(r) : { ok: true, uri: r };
+}
+
+/** True when the UTF-16 code unit `c` is in table `t` (bytes above 0xFF are in no table). */
+function inTable(t: Uint8Array, c: number): boolean {
+  return c < 256 && t[c] === 1;
+}
+
+/**
+ * The common shape "sip:host[:port][;params]" (a Route or Record-Route URI: lower-case scheme, no
+ * user part, no IPv6 reference, no ?headers) read from the string itself, without copying it to
+ * bytes: what parseSip gives for it. Undefined for anything else, valid or not: parseSip decides.
+ */
+function plainSipUri(s: string): SipUri | undefined {
+  const n = s.length;
+  if (n < 5 || s.charCodeAt(0) !== 115 || s.charCodeAt(1) !== 105 || s.charCodeAt(2) !== 112)
+    return undefined;
+  if (s.charCodeAt(3) !== 58 /* : */) return undefined;
+  let i = 4;
+  let upper = false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (!inTable(HOST, c)) break;
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  const hostEnd = i;
+  if (hostEnd === 4) return undefined;
+  let port = -1;
+  if (i < n && s.charCodeAt(i) === 58 /* : */) {
+    const ds = ++i;
+    let p = 0;
+    for (; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      p = p * 10 + d;
+    }
+    if (i === ds || i - ds > 5 || p > 65535) return undefined;
+    port = p;
+  }
+  const ps = i;
+  while (i < n && s.charCodeAt(i) === 59 /* ; */) {
+    const ns = ++i;
+    while (i < n && inTable(PARAM, s.charCodeAt(i))) i++;
+    if (i === ns) return undefined;
+    if (i < n && s.charCodeAt(i) === 61 /* = */) {
+      const vs = ++i;
+      while (i < n && inTable(PARAM, s.charCodeAt(i))) i++;
+      if (i === vs) return undefined;
+    }
+  }
+  if (i !== n) return undefined;
+  const uri = new ParsedSipUri('sip', s);
+  uri.host = upper ? s.slice(4, hostEnd).toLowerCase() : s.slice(4, hostEnd);
+  if (port >= 0) uri.port = port;
+  uri.spans(ps, n, n);
+  return uri;
 }
 
 /** True when b[i, i + word.length) equals the lower-case `word` ignoring ASCII case. */
@@ -316,83 +376,4 @@ export function isSipUri(u: Uri): u is SipUri {
 
 export function isTelUri(u: Uri): u is TelUri {
   return u.scheme === 'tel' && 'number' in u;
-}
-
-const UNRESERVED_SET = table(UNRESERVED);
-
-/**
- * RFC 3261 §19.1.4: an escaped unreserved character equals the character. Decodes those escapes
- * (one pass, never recursively) and upper-cases the hex of the others.
- */
-function normalizeEscapes(s: string): string {
-  if (s.indexOf('%') < 0) return s;
-  return s.replace(/%([0-9a-fA-F]{2})/g, (m, hex: string) => {
-    const code = parseInt(hex, 16);
-    return code < 128 && UNRESERVED_SET[code] === 1 ? String.fromCharCode(code) : m.toUpperCase();
-  });
-}
-
-/** Parameters keyed and valued in comparable form (escapes normalised, lower-case). */
-function comparable(params: ReadonlyMap<string, string | null>): Map<string, string | null> {
-  const out = new Map<string, string | null>();
-  for (const [k, v] of params)
-    out.set(
-      normalizeEscapes(k).toLowerCase(),
-      v === null ? null : normalizeEscapes(v).toLowerCase(),
-    );
-  return out;
-}
-
-/** Parameters that must match when present in either URI (RFC 3261 §19.1.4). */
-const SIGNIFICANT = ['user', 'ttl', 'method', 'maddr', 'transport'];
-
-function sipEquals(a: SipUri, b: SipUri): boolean {
-  if (a.scheme !== b.scheme) return false;
-  // RFC 3261 §19.1.4: userinfo is compared case-sensitively, escapes of unreserved chars decoded
-  if ((a.user === undefined) !== (b.user === undefined)) return false;
-  if (a.user !== undefined && normalizeEscapes(a.user) !== normalizeEscapes(b.user ?? ''))
-    return false;
-  if (normalizeEscapes(a.password ?? '') !== normalizeEscapes(b.password ?? '')) return false;
-  if (a.host !== b.host || a.port !== b.port) return false;
-  const ap = comparable(a.params);
-  const bp = comparable(b.params);
-  for (const name of SIGNIFICANT) {
-    if (ap.has(name) !== bp.has(name)) return false;
-  }
-  // §19.1.4: parameters present in both must match, case-insensitively
-  for (const [k, v] of ap) {
-    if (bp.has(k) && bp.get(k) !== v) return false;
-  }
-  // §19.1.4: URI header components are never ignored
-  if (a.headers.size !== b.headers.size) return false;
-  const bh = new Map<string, string>();
-  for (const [k, v] of b.headers) bh.set(normalizeEscapes(k).toLowerCase(), v);
-  for (const [k, v] of a.headers) {
-    const other = bh.get(normalizeEscapes(k).toLowerCase());
-    if (other === undefined || !ciEqual(v, other)) return false;
-  }
-  return true;
-}
-
-function ciEqual(a: string | null, b: string | null): boolean {
-  if (a === null || b === null) return a === b;
-  return normalizeEscapes(a).toLowerCase() === normalizeEscapes(b).toLowerCase();
-}
-
-function telEquals(a: TelUri, b: TelUri): boolean {
-  // RFC 3966 §4: visual separators ignored, parameters compared order-independently
-  const strip = (n: string): string => n.replace(/[-.()]/g, '').toLowerCase();
-  if (strip(a.number) !== strip(b.number) || a.params.size !== b.params.size) return false;
-  for (const [k, v] of a.params) {
-    if (!b.params.has(k) || !ciEqual(v, b.params.get(k) ?? null)) return false;
-  }
-  return true;
-}
-
-/** URI equality: RFC 3261 §19.1.4 for SIP/SIPS, RFC 3966 §4 for tel, exact match otherwise. */
-export function uriEquals(a: Uri, b: Uri): boolean {
-  if (isSipUri(a)) return isSipUri(b) && sipEquals(a, b);
-  if (isTelUri(a)) return isTelUri(b) && telEquals(a, b);
-  if (isSipUri(b) || isTelUri(b)) return false;
-  return a.scheme === b.scheme && a.raw === b.raw;
 }
