@@ -21,8 +21,20 @@ import type { RouteDecision } from '../brain/directive.js';
 
 /** The part of `process` / `cluster.Worker` used for IPC. */
 export interface IpcChannel {
-  send(message: unknown): unknown;
+  send(message: unknown, callback?: (err: Error | null) => void): unknown;
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  /** False once the other end is gone (cluster.Worker / process). */
+  readonly connected?: boolean;
+}
+
+/** A reply to a worker that has exited is dropped: with a callback, send reports, never throws. */
+function reply(channel: IpcChannel, message: BrainReply): void {
+  if (channel.connected === false) return;
+  try {
+    channel.send(message, () => undefined);
+  } catch {
+    // The channel closed between the check and the send.
+  }
 }
 
 type BrainMethod =
@@ -63,15 +75,9 @@ export function serveBrain(channel: IpcChannel, brain: Brain): void {
     if (!BRAIN_METHODS.includes(call.method)) return;
     const fn = brain[call.method] as (arg: unknown) => Promise<unknown>;
     fn.call(brain, call.arg).then(
-      (value) =>
-        channel.send({ t: 'brain-res', id: call.id, ok: true, value } satisfies BrainReply),
+      (value) => reply(channel, { t: 'brain-res', id: call.id, ok: true, value }),
       (err: unknown) =>
-        channel.send({
-          t: 'brain-res',
-          id: call.id,
-          ok: false,
-          error: String(err),
-        } satisfies BrainReply),
+        reply(channel, { t: 'brain-res', id: call.id, ok: false, error: String(err) }),
     );
   });
 }

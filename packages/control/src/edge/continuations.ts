@@ -29,9 +29,16 @@ const NO_ANSWER = new Set([408, 480, 487]);
 
 export type PlanResult = 'busy' | 'no_answer' | 'failed';
 
-/** What a finished plan means for its continuations. */
+/**
+ * What a finished plan means for its continuations. Busy: a device said so and every other one
+ * was busy too or never reached (a stale binding that never answers, a dead flow), whether or
+ * not the ring time passed meanwhile: nobody rang (RFC 3261 §16.7 item 6 would also prefer the
+ * 486 over our own 408/503).
+ */
 export function planResult(branches: readonly BranchOutcome[], rangOut: boolean): PlanResult {
-  if (branches.length > 0 && branches.every((b) => BUSY.has(b.response.status))) return 'busy';
+  const busy = (b: BranchOutcome): boolean => !b.synthetic && BUSY.has(b.response.status);
+  const gone = (b: BranchOutcome): boolean => b.synthetic && !b.reached;
+  if (branches.some(busy) && branches.every((b) => busy(b) || gone(b))) return 'busy';
   if (rangOut) return 'no_answer';
   // A device that cannot be reached (timeout, dead flow) did not answer either.
   const quiet = (b: BranchOutcome): boolean =>

@@ -105,6 +105,26 @@ t.test('proxy path: busy with no continuation is relayed as 486', async (t) => {
 });
 
 t.test(
+  'proxy path: a busy device beside a stale binding that never answers: the caller gets 486',
+  async (t) => {
+    const edge = await startTrunkEdge(t);
+    await setUser(edge, edge.pbx.users.dave, { ring_timeout_sec: 20 });
+    const alice = await deviceUa(t, edge, 'alice');
+    // A device that registered and went away without unregistering (its port is closed now).
+    const gone = await deviceUa(t, edge, 'dave');
+    t.equal(await registerUa(edge, gone, 'dave'), 200, 'the stale device registered');
+    await gone.close();
+    const dave = await device(t, edge, 'dave', 'busy');
+    const pending = status(call(edge, alice, 'dave'));
+    await until(() => dave.invites.length === 1, 'the live device to get the INVITE');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The ring time passes with the stale branch silent: nobody rang, one device is busy.
+    edge.clock.advance(20_000);
+    t.equal(await pending, 486, 'busy, not 480: the stale binding never rang');
+  },
+);
+
+t.test(
   'proxy path: no answer within the ring timeout forwards to a number over a trunk',
   async (t) => {
     const edge = await startTrunkEdge(t);

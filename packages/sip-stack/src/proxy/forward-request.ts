@@ -3,6 +3,8 @@ import { parseNameAddr } from '../message/name-addr.js';
 import type { SipRequest } from '../message/sip-message.js';
 import { requestUriOf } from '../dialog/route-set.js';
 import { isLooseRoute } from '../dialog/route-set.js';
+import type { Target } from '../transport/transport.js';
+import { takeUriAlias } from './contact-alias.js';
 import type { ForwardTarget } from './route-decision.js';
 
 /** RFC 3261 §16.6 item 3: the Max-Forwards a proxy adds when the request has none. */
@@ -12,6 +14,8 @@ export interface ForwardCopy {
   request: SipRequest;
   /** The URI the next hop is taken from: the top Route when present (item 7), else the Request-URI. */
   nextHop: string;
+  /** Where the Request-URI's Contact alias says the UA really is (see contact-alias.ts). */
+  aliasTarget?: Target;
 }
 
 /** Builds the forwarded copy; `received` is not changed. */
@@ -29,7 +33,13 @@ export function forwardCopy(received: SipRequest, target: ForwardTarget): Forwar
     else if (value.length === 0) request.headers.delete(name);
     else request.headers.set(name, value);
   }
-  return { request, nextHop: postprocessRouting(request) };
+  const nextHop = postprocessRouting(request);
+  if (target.target !== undefined || nextHop !== request.uri) return { request, nextHop };
+  // Kamailio handle_ruri_alias: no Route left and our alias in the Request-URI: go to the alias.
+  const alias = takeUriAlias(request.uri);
+  if (alias === undefined) return { request, nextHop };
+  request.uri = alias.uri;
+  return { request, nextHop: alias.uri, aliasTarget: alias.target };
 }
 
 /**

@@ -24,7 +24,7 @@ function once(target: Target): NextHops {
 }
 
 /** RFC 3263 §4.1: the transport a URI names (transport parameter, sips scheme); UDP for sip. */
-function uriProtocol(uri: SipUri): TransportProtocol | undefined {
+export function uriProtocol(uri: SipUri): TransportProtocol | undefined {
   const secure = uri.scheme === 'sips';
   const t = uri.params.get('transport')?.toLowerCase();
   if (t === undefined || t === null) return secure ? 'tls' : 'udp';

@@ -11,6 +11,7 @@ import type { Target } from '../transport/transport.js';
 import { viaTransportToken } from '../transport/transport.js';
 import type { TimerHandle } from '../util/clock.js';
 import { proxyBranch } from './branch-id.js';
+import { addContactAlias } from './contact-alias.js';
 import type { ForwardCopy } from './forward-request.js';
 import { nextHops, type NextHops } from './next-hop.js';
 import type { ProxyEnv } from './proxy-env.js';
@@ -23,6 +24,8 @@ export interface BranchOwner {
   readonly received: SipRequest;
   /** Loop-detection hash for the branch parameter (RFC 3261 §16.6 item 8). */
   readonly hash: string;
+  /** In-dialog requests will pass this proxy: alias NATed Contacts of responses (contact-alias.ts). */
+  readonly aliasContacts: boolean;
   /** Adds Record-Route for a copy about to leave towards `target` (RFC 3261 §16.6 item 4). */
   recordRoute(request: SipRequest, target: Target): void;
   onBranchProvisional(branch: ProxyBranch, response: SipResponse): void;
@@ -61,6 +64,7 @@ export class ProxyBranch {
   #responseTimer: TimerHandle | undefined;
   #timedOut = false;
   #synthetic = false;
+  #reached = false;
 
   readonly #handler: ClientTransactionHandler = {
     onResponse: (response, tx) => this.#onResponse(response, tx),
@@ -105,6 +109,11 @@ export class ProxyBranch {
     return this.#timedOut;
   }
 
+  /** Some next hop of this branch sent a response (provisional or final). */
+  get reached(): boolean {
+    return this.#reached;
+  }
+
   /** The copy as last sent (with our Via), once sent. */
   get request(): SipRequest | undefined {
     return this.#tx?.request;
@@ -112,9 +121,8 @@ export class ProxyBranch {
 
   start(): void {
     const env = this.#env;
-    this.#hops = nextHops(this.#copy.nextHop, this.target.target, this.target.flowId, () =>
-      env.resolver(),
-    );
+    const explicit = this.target.target ?? this.#copy.aliasTarget;
+    this.#hops = nextHops(this.#copy.nextHop, explicit, this.target.flowId, () => env.resolver());
     const ms = this.target.timeoutMs;
     if (ms !== undefined && ms >= 0)
       this.#branchTimer = env.clock.setTimeout(() => this.#onBranchTimeout(), ms);
@@ -177,8 +185,12 @@ export class ProxyBranch {
     // RFC 3261 §16.7 item 3: remove our Via; nothing left means the response was for us.
     response.headers.shiftValue('Via');
     if (!response.headers.has('Via')) return;
+    this.#reached = true;
     this.#stopResponseTimer();
     const status = response.status;
+    // Kamailio add_contact_alias on replies: the UA's Contact, if it is not where we reached it.
+    if (status > 100 && status < 300 && this.#owner.aliasContacts && this.#next !== undefined)
+      addContactAlias(response, this.#next);
     if (status < 200) {
       this.#provisional = true;
       // RFC 3261 §16.7 item 2: 101–199 reset Timer C.

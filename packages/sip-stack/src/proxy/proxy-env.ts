@@ -15,6 +15,8 @@ export interface ProxyEnv {
   /** 64*T1: how long a cancelled branch may take to answer (RFC 3261 §9.1). */
   readonly cancelWait: number;
   readonly identity: LocalIdentity;
+  /** Alias the Contacts of NATed UAs in requests and responses (contact-alias.ts). */
+  readonly contactAlias: boolean;
   resolver(): SipResolver;
   readonly hooks: ProxyHooks | undefined;
   readonly logger: ProxyLogger | undefined;

@@ -42,6 +42,13 @@ export interface ProxyOptions {
   aliases?: readonly ProxyAlias[];
   /** Host to put in Record-Route for listening points bound to a wildcard address. */
   recordRouteHost?: string;
+  /**
+   * Alias Contacts that do not name where a request or response came from (UAs behind NAT, stream
+   * flows), as Kamailio's `add_contact_alias`, and route in-dialog requests by such an alias
+   * (`handle_ruri_alias`). Applied only to requests we Record-Route or are on the route set of.
+   * Default true.
+   */
+  contactAlias?: boolean;
   /** Ask `route` for requests with a To tag too (default false: they follow Route / Request-URI). */
   routeInDialog?: boolean;
   hooks?: ProxyHooks;

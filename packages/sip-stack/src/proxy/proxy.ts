@@ -66,6 +66,7 @@ export class SipProxy implements TransactionUser {
       timerC: options.timerC ?? timers.timerC,
       cancelWait: 64 * timers.T1,
       identity,
+      contactAlias: options.contactAlias !== false,
       resolver: () => (this.#resolver ??= options.resolver ?? new SipResolver({ clock })),
       hooks: options.hooks,
       logger: options.logger,
@@ -137,13 +138,13 @@ export class SipProxy implements TransactionUser {
     const hash = loopHash(request);
     // RFC 3261 §16.2 / §17.2.1: a stateful proxy answers an INVITE with 100 (Trying) at once.
     if (request.method === 'INVITE') tx.respond(createResponse(request, 100));
-    preprocessRoute(request, this.#env.identity);
+    const { poppedRoute } = preprocessRoute(request, this.#env.identity);
     const ctx = new ResponseContext(this.#env, tx, request, incoming.flow, hash, this.#dropContext);
     this.#contexts.set(tx, ctx);
     const inDialog = request.toTag !== undefined;
     const decision = await this.#decide(tx, request, incoming, inDialog);
     if (decision.action === 'delegate') return this.#delegate(ctx, decision.handler, incoming);
-    this.#apply(ctx, request, decision, inDialog);
+    this.#apply(ctx, request, decision, inDialog, poppedRoute);
   }
 
   async #decide(
@@ -175,6 +176,7 @@ export class SipProxy implements TransactionUser {
     request: SipRequest,
     decision: RouteDecision,
     inDialog: boolean,
+    poppedRoute: boolean,
   ): void {
     switch (decision.action) {
       case 'respond':
@@ -193,7 +195,7 @@ export class SipProxy implements TransactionUser {
           (!inDialog &&
             this.#options.recordRoute !== false &&
             !NO_RECORD_ROUTE.has(request.method));
-        return ctx.forward(groups, rr, decision.afterGroup);
+        return ctx.forward(groups, rr, decision.afterGroup, poppedRoute);
       }
     }
   }

@@ -8,6 +8,7 @@ import type { ServerTransaction } from '../transaction/transaction.js';
 import { sameAddress } from '../transport/ip-address.js';
 import type { Flow, ListeningPoint, Target } from '../transport/transport.js';
 import { chooseBestResponse, shapeFinalResponse } from './best-response.js';
+import { addContactAlias } from './contact-alias.js';
 import { addRecordRoute, forwardCopy } from './forward-request.js';
 import { DOUBLE_RR_PARAM } from './preprocess-route.js';
 import { ProxyBranch, type BranchOwner } from './proxy-branch.js';
@@ -42,6 +43,7 @@ export class ResponseContext implements BranchOwner {
   readonly #branches: ProxyBranch[] = [];
   readonly #finals: SipResponse[] = [];
   #recordRoute = false;
+  #aliasContacts = false;
   #finalSent = false;
   #cancelled = false;
   #sixxx = false;
@@ -71,12 +73,31 @@ export class ResponseContext implements BranchOwner {
     return this.#cancelled;
   }
 
-  /** Starts forking (RFC 3261 §16.5): group by group, the targets of a group in parallel. */
-  forward(groups: ForwardGroups, recordRoute: boolean, afterGroup?: AfterGroupFunction): void {
+  get aliasContacts(): boolean {
+    return this.#aliasContacts;
+  }
+
+  /**
+   * Starts forking (RFC 3261 §16.5): group by group, the targets of a group in parallel.
+   * `onRouteSet`: the request followed a route set with us on it (in-dialog requests pass here).
+   */
+  forward(
+    groups: ForwardGroups,
+    recordRoute: boolean,
+    afterGroup?: AfterGroupFunction,
+    onRouteSet = false,
+  ): void {
     if (this.#finalSent || this.#cancelled) return this.#maybeDone();
     this.#groups = groups;
     this.#recordRoute = recordRoute;
     this.#afterGroup = afterGroup;
+    // Contact aliasing only helps when the dialog's requests come through us (Record-Route).
+    this.#aliasContacts =
+      (recordRoute || onRouteSet) && this.received.method !== 'REGISTER' && this.env.contactAlias;
+    if (this.#aliasContacts) {
+      const f = this.#flow;
+      addContactAlias(this.received, { protocol: f.protocol, ...f.remote });
+    }
     this.#nextGroup();
   }
 
@@ -197,7 +218,7 @@ export class ResponseContext implements BranchOwner {
     try {
       verdict = after(this.#outcome());
     } catch (err) {
-      verdict = Promise.reject(err as Error);
+      verdict = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     if (!(verdict instanceof Promise)) return this.#applyVerdict(verdict);
     verdict.then(
@@ -223,7 +244,13 @@ export class ResponseContext implements BranchOwner {
     for (const b of this.#branches) {
       const response = b.response;
       if (b.group !== this.#group || response === undefined) continue;
-      branches.push({ target: b.target, response, synthetic: b.synthetic, timedOut: b.timedOut });
+      branches.push({
+        target: b.target,
+        response,
+        synthetic: b.synthetic,
+        timedOut: b.timedOut,
+        reached: b.reached,
+      });
     }
     return {
       request: this.received,

@@ -45,6 +45,11 @@ export interface BranchOutcome {
   synthetic: boolean;
   /** The branch's `timeoutMs` or `responseTimeoutMs` fired. */
   timedOut: boolean;
+  /**
+   * A next hop answered at all (a provisional, even 100, or the final): false for a target that
+   * was never reached (a stale registration, a dead flow), whatever made the branch end.
+   */
+  reached: boolean;
 }
 
 /** A group whose branches all ended without a 2xx (what `afterGroup` sees). */

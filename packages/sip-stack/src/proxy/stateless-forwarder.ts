@@ -11,6 +11,7 @@ import {
 } from '../transport/transport.js';
 import { ipFamily, normaliseAddress } from '../transport/ip-address.js';
 import { PROXY_BRANCH_PREFIX, loopHash, statelessBranch } from './branch-id.js';
+import { takeUriAlias } from './contact-alias.js';
 import { DEFAULT_MAX_FORWARDS, postprocessRouting } from './forward-request.js';
 import { nextHops } from './next-hop.js';
 import { preprocessRoute } from './preprocess-route.js';
@@ -56,8 +57,13 @@ export class StatelessForwarder {
     if (!ack.headers.has('Route') && id.isLocalUri(ack.requestUri)) return this.#drop('ack for us');
     const mf = ack.maxForwards;
     ack.maxForwards = mf === undefined ? DEFAULT_MAX_FORWARDS : mf - 1;
-    const nextHop = postprocessRouting(ack);
-    const target = await nextHops(nextHop, undefined, undefined, () => this.#env.resolver()).next();
+    let nextHop = postprocessRouting(ack);
+    // Kamailio handle_ruri_alias: the 2xx's Contact was aliased (UA behind NAT): go to the alias.
+    const alias = nextHop === ack.uri ? takeUriAlias(ack.uri) : undefined;
+    if (alias !== undefined) ack.uri = nextHop = alias.uri;
+    const target = await nextHops(nextHop, alias?.target, undefined, () =>
+      this.#env.resolver(),
+    ).next();
     if (target === undefined) return this.#drop('ack: no next hop');
     // RFC 3261 §16.11: the same branch for every retransmission of this ACK.
     ack.headers.prepend(

@@ -105,6 +105,9 @@ export async function startTrunkEdge(t: Teardown, o: TrunkEdgeOptions = {}): Pro
     routeInDialog: true,
     hooks: {
       onFinalResponse: ({ request, response }) => {
+        // The call ends on its BYE's final response (EdgeCalls.byeAnswered), not as the BYE passes.
+        if (request.method === 'BYE')
+          return void calls.byeAnswered(request.callId, response.status);
         if (request.method !== 'INVITE' || request.toTag !== undefined) return;
         if (response.status < 300) return calls.answered(request.callId);
         void calls.end(request.callId, dispositionOf(response.status), `sip ${response.status}`);
