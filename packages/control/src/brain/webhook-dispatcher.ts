@@ -71,6 +71,7 @@ export class WebhookDispatcher {
     accountId: string,
     payload: Record<string, unknown>,
   ): void => {
+    if (this.#o.queue.wants?.(accountId, event) === false) return;
     const body = JSON.stringify({ event, account_id: accountId, data: payload });
     this.#o.queue.enqueue(accountId, event, body, this.#now()).catch(() => undefined);
   };

@@ -125,15 +125,9 @@ export class CountedCalls extends EdgeCalls {
     return super.begin(callId, callerTag, accountId);
   }
 
-  override end(
-    callId: string,
-    disposition: CallDisposition,
-    hangupCause: string,
-  ): Promise<boolean> {
-    const call = this.get(callId);
-    if (call !== undefined && this.#counters !== undefined)
-      this.#counters.callsEnded[call.answeredAt === undefined ? disposition : 'answered']++;
-    return super.end(callId, disposition, hangupCause);
+  protected override ending(call: EdgeCall, disposition: CallDisposition): void {
+    if (this.#counters !== undefined) this.#counters.callsEnded[disposition]++;
+    super.ending(call, disposition);
   }
 }
 

@@ -124,9 +124,7 @@ export class EdgeNode {
     };
     this.registrar = new Registrar({
       location: deps.location ?? new MemoryLocationService(),
-      authenticator: new BrainRegistrarAuthenticator(
-        new BrainDigest({ ...digest, mode: 'www' }),
-      ),
+      authenticator: new BrainRegistrarAuthenticator(new BrainDigest({ ...digest, mode: 'www' })),
       logger: log,
     });
     const router = new EdgeRouter({
@@ -151,6 +149,9 @@ export class EdgeNode {
       ...(options.advertisedHost === undefined ? {} : { recordRouteHost: options.advertisedHost }),
       hooks: {
         onFinalResponse: ({ request, response }) => {
+          // The call ends when its BYE is answered (or times out), not when the BYE passes.
+          if (request.method === 'BYE')
+            return void this.calls.byeAnswered(request.callId, response.status);
           if (request.method !== 'INVITE' || request.toTag !== undefined) return;
           if (response.status < 300) return this.calls.answered(request.callId);
           void this.calls.end(

@@ -230,7 +230,7 @@ export class EdgeRouter {
 
   /** RFC 3261 §16.12: in-dialog requests follow their Route set; a BYE ends the tracked call. */
   #inDialog(request: SipRequest): ProxyDecision {
-    if (request.method === 'BYE') void this.#o.calls.end(request.callId, 'answered', 'bye');
+    if (request.method === 'BYE') this.#o.calls.byeForwarded(request.callId);
     return { action: 'forward', targets: [[{ uri: request.uri }]], recordRoute: false };
   }
 }

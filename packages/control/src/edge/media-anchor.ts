@@ -78,12 +78,19 @@ export class MediaAnchor {
     }
   }
 
+  /** A final response to a forwarded BYE on its way out ends the call (EdgeCalls.byeAnswered). */
+  observe(message: SipMessage): void {
+    if (message.kind !== 'response' || message.status < 200) return;
+    if (!this.#calls.byePending(message.callId) || message.cseq.method !== 'BYE') return;
+    void this.#calls.byeAnswered(message.callId, message.status);
+  }
+
   /** Rewrites the SDP of an outgoing message of an anchored call; never throws. */
   rewrite(message: SipMessage): void {
-    if (!isSdp(message)) return;
     const call = this.#calls.get(message.callId);
     const media = call?.media;
     if (call === undefined || media === undefined || media.closed) return;
+    if (!isSdp(message)) return;
     const toward = sideToward(message, call.callerTag);
     const text = message.body.toString('utf8');
     const read = readSdpEndpoint(text);
@@ -124,6 +131,7 @@ export class AnchoringTransport {
 
   send(message: SipMessage, target: Target): Promise<Flow> {
     this.#anchor.rewrite(message);
+    this.#anchor.observe(message);
     return this.#inner.send(message, target);
   }
 

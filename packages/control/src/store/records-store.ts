@@ -78,11 +78,22 @@ export interface CallEventRow {
   detail: string | null;
 }
 
+export interface RecordsBatch {
+  inserts: readonly CdrRow[];
+  /** Completed rows, matched by `id`: answered_at, ended_at, billsec, disposition, hangup_cause, cost, rate. */
+  updates: readonly CdrRow[];
+  events: readonly CallEventInput[];
+}
+
 /** CDRs, call-event traces, wallet and rates: append-mostly records written by the decisions. */
 export interface RecordsStore {
   openCdr(start: CdrStart): Promise<string>;
-  /** Many CDRs and call events in one transaction (the recorder batches route-time rows). */
-  openCdrs(starts: readonly CdrStart[], events?: readonly CallEventInput[]): Promise<void>;
+  /**
+   * One batch of the call recorder in one transaction: new CDR rows (in progress, or already
+   * complete when the call ended before its row was written), completions of rows written by an
+   * earlier batch (unpriced: no wallet change), and call events, in that order.
+   */
+  writeBatch(batch: RecordsBatch): Promise<void>;
   /** Completes the open CDR of the call, pricing it with `cost` and debiting the wallet in one transaction. */
   closeCdr(
     end: CdrEnd,

@@ -13,6 +13,8 @@ export interface WebhookDelivery {
 export interface WebhookQueue {
   /** One pending delivery per active webhook of the account subscribed to `event`; returns how many. */
   enqueue(accountId: string, event: string, payload: string, nowSec: number): Promise<number>;
+  /** Whether some active webhook of the account takes `event` (lets callers skip building a payload). */
+  wants?(accountId: string, event: string): boolean;
   due(nowSec: number, limit: number): Promise<WebhookDelivery[]>;
   delivered(id: string): Promise<void>;
   /** Record a failed attempt; `nextAttemptAt` null gives up (status failed). */

@@ -34,7 +34,7 @@ async function setup(t: Test, statuses: number[] = []) {
     await brain.close();
     ts.close();
   });
-  return { ts, pbx, brain, webhooks, sent };
+  return { ts, pbx, brain, webhooks, sent, recorder };
 }
 
 t.test('rating: connect fee plus per-minute price over billing increments', (t) => {
@@ -56,7 +56,7 @@ t.test('rating: connect fee plus per-minute price over billing increments', (t) 
 t.test(
   'calls: a CDR is written at route time, completed, priced and debited at release',
   async (t) => {
-    const { ts, pbx, brain } = await setup(t);
+    const { ts, pbx, brain, recorder } = await setup(t);
     await create(ts.store, 'rate', {
       account_id: pbx.accountId,
       prefix: '44',
@@ -88,7 +88,7 @@ t.test(
       }),
       { ok: true },
     );
-    await new Promise((r) => setImmediate(r));
+    await recorder.flush();
     t.match(await ts.store.records.cdrByCallId('out-1'), {
       direction: 'outbound',
       disposition: 'in_progress',
@@ -185,7 +185,7 @@ t.test('webhooks: a receiver that never answers is given up after the last attem
 });
 
 t.test('api: GET /v1/calls pages by time and cursor and speaks CSV', async (t) => {
-  const { ts, pbx, brain } = await setup(t);
+  const { ts, pbx, brain, recorder } = await setup(t);
   const caller = { accountId: pbx.accountId, userId: pbx.users.alice };
   const t0 = ts.clock.nowMs() / 1000;
   for (let i = 0; i < 5; i++) {
@@ -197,7 +197,7 @@ t.test('api: GET /v1/calls pages by time and cursor and speaks CSV', async (t) =
     });
     ts.clock.advance(60_000);
   }
-  await new Promise((r) => setImmediate(r));
+  await recorder.flush();
   const app = await createHttpApp({ store: ts.store });
   t.teardown(() => app.close());
   const key = (await ts.store.apiKeys.create(pbx.accountId, 'cdr', ['cdr'])).key;

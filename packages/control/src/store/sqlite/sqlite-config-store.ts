@@ -71,6 +71,7 @@ export class SqliteConfigStore implements ConfigStore {
     const onWrite = () => {
       this.sqliteDirectory.invalidate();
       cached?.invalidate();
+      this.webhooks.invalidate();
     };
     for (const spec of TABLE_SPECS) {
       this.#repos.set(
@@ -113,6 +114,8 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.webhooks.flush();
+    this.db.close();
   }
 }

@@ -5,13 +5,13 @@ import { newId } from '../../util/ids.js';
 import type { WallClock } from '../../util/wall-clock.js';
 import type { Page } from '../config-store.js';
 import type {
-  CallEventInput,
   CallEventRow,
   CallQuery,
   CdrEnd,
   CdrRow,
   CdrStart,
   RateInfo,
+  RecordsBatch,
   RecordsStore,
 } from '../records-store.js';
 
@@ -38,6 +38,10 @@ export class SqliteRecordsStore implements RecordsStore {
     this.#q = {
       open: p(`INSERT INTO call_cdr (id, account_id, call_id, direction, from_number, to_number, user_id, did_id, trunk_id, started_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insert:
+        p(`INSERT INTO call_cdr (id, account_id, call_id, direction, from_number, to_number, user_id, did_id, trunk_id,
+                 started_at, answered_at, ended_at, billsec, disposition, hangup_cause, cost_micros, rate_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       byCall: p(`SELECT * FROM call_cdr WHERE call_id = ? ORDER BY id DESC LIMIT 1`),
       close:
         p(`UPDATE call_cdr SET answered_at = ?, ended_at = ?, billsec = ?, disposition = ?, hangup_cause = ?,
@@ -82,25 +86,45 @@ export class SqliteRecordsStore implements RecordsStore {
     return Promise.resolve(id);
   }
 
-  openCdrs(starts: readonly CdrStart[], events: readonly CallEventInput[] = []): Promise<void> {
-    const open = this.#q['open'];
+  writeBatch(batch: RecordsBatch): Promise<void> {
+    const insert = this.#q['insert'];
+    const update = this.#q['close'];
     const event = this.#q['event'];
     this.#db.transaction(() => {
-      for (const c of starts) {
-        open?.run(
-          newId('call'),
-          c.accountId,
-          c.callId,
+      for (const c of batch.inserts) {
+        insert?.run(
+          c.id,
+          c.account_id,
+          c.call_id,
           c.direction,
-          c.fromNumber,
-          c.toNumber,
-          c.userId ?? null,
-          c.didId ?? null,
-          c.trunkId ?? null,
-          c.startedAt,
+          c.from_number,
+          c.to_number,
+          c.user_id,
+          c.did_id,
+          c.trunk_id,
+          c.started_at,
+          c.answered_at,
+          c.ended_at,
+          c.billsec,
+          c.disposition,
+          c.hangup_cause,
+          c.cost_micros,
+          c.rate_id,
         );
       }
-      for (const e of events)
+      for (const c of batch.updates) {
+        update?.run(
+          c.answered_at,
+          c.ended_at,
+          c.billsec,
+          c.disposition,
+          c.hangup_cause,
+          c.cost_micros,
+          c.rate_id,
+          c.id,
+        );
+      }
+      for (const e of batch.events)
         event?.run(newId('cev'), e.accountId, e.callId, e.at, e.kind, e.detail ?? null);
     })();
     return Promise.resolve();
