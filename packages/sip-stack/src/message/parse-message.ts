@@ -15,6 +15,7 @@ import { parseCSeq, parseCSeqBytes } from './cseq.js';
 import type { ParseOptions, ParseResult, SipParseError, SipParseErrorCode } from './errors.js';
 import { validateMessage } from './validate-message.js';
 import { parseUriBytes } from './sip-uri.js';
+import { fastParse } from './fast-parse.js';
 
 const SP = 32;
 const HT = 9;
@@ -41,14 +42,26 @@ function fail(
 /** Parses one SIP message. Never throws. */
 export function parseMessage(data: Uint8Array, options?: ParseOptions): ParseResult {
   try {
-    return parse(data, options);
+    return parse(data, options, true);
   } catch {
     // last-resort guard: no input may throw out of the parser
     return fail('SIP_ERR_PARSE', 'unparseable message');
   }
 }
 
-function parse(data: Uint8Array, options: ParseOptions | undefined): ParseResult {
+/**
+ * @internal parseMessage without its fast path: what every message gives on the general parser
+ * alone (tests and equivalence checks compare the two). Never throws.
+ */
+export function parseMessageGeneral(data: Uint8Array, options?: ParseOptions): ParseResult {
+  try {
+    return parse(data, options, false);
+  } catch {
+    return fail('SIP_ERR_PARSE', 'unparseable message');
+  }
+}
+
+function parse(data: Uint8Array, options: ParseOptions | undefined, fast: boolean): ParseResult {
   const maxSize = options?.maxSize ?? 65536;
   const datagram = options?.datagram ?? true;
   // (a Buffer has latin1Slice: cheaper to ask than Buffer.isBuffer's instanceof)
@@ -69,6 +82,11 @@ function parse(data: Uint8Array, options: ParseOptions | undefined): ParseResult
     if (he >= 0 && he + 4 < decodeEnd) decodeEnd = he + 4;
   }
   const s = (buf as unknown as Latin1Slicer).latin1Slice(0, decodeEnd);
+  if (fast && decodeEnd === total && options?.strict !== true) {
+    // the common well-formed message; anything else is decided by the general parser below
+    const m = fastParse(buf, s, datagram);
+    if (m !== undefined) return { ok: true, message: m };
+  }
   let sl = crlf(s, buf, start);
   if (sl < 0) sl = s.length;
   const startLine = parseStartLine(s, buf, start, sl);

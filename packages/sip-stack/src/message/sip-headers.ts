@@ -77,8 +77,11 @@ export class SipHeaders {
    * @internal Used by the parser: adopts the position table built while scanning `src`
    * (COLS numbers per line, see #pos); names other than the routing ones are classified on use.
    */
-  static fromParsed(src: string, bytes: Uint8Array, pos: number[]): SipHeaders {
-    return SipHeaders.#adopt(src, bytes, pos, undefined, undefined);
+  static fromParsed(src: string, bytes: Uint8Array, pos: number[], ascii = false): SipHeaders {
+    const h = SipHeaders.#adopt(src, bytes, pos, undefined, undefined);
+    // (the parser already knows all of `bytes` is ASCII: saves the check on first read)
+    if (ascii) h.#ascii = 1;
+    return h;
   }
 
   static #adopt(

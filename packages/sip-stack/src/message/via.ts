@@ -184,8 +184,9 @@ export function parseViaBytes(
  * A parsed Via. `params` is built from the validated text on first access (routing reads only
  * branch/received/rport); assigning it replaces the lazy value. Spreading an instance copies only
  * its own fields: pass `params` explicitly (`{ ...v, params: new Map(v.params) }`).
+ * (Exported for the parser's fast path only: the package entry exports the Via type.)
  */
-class ParsedVia implements Via {
+export class ParsedVia implements Via {
   protocol: string;
   transport: string;
   host: string;

@@ -1,0 +1,257 @@
+// The fast path of parseMessage for the common well-formed message: no CRLFs before the start
+// line, every header line "Name:value" with a token name directly followed by ":", CRLF line
+// ends, no folding, no duplicated single-valued header, ASCII bytes, a Content-Length that frames
+// the body. It builds exactly what the general parser builds (same position table, same parsed
+// values, same objects) in one pass; on anything else it returns undefined and parseMessage
+// starts over with the general parser, so results and errors are those of the general parser.
+
+import { isAscii } from 'node:buffer';
+import { SipHeaders } from './sip-headers.js';
+import { classifyHeaderName, HeaderId } from './header-names.js';
+import { TOKEN } from './header-values.js';
+import { parseStartLine, type StartLine } from './parse-start-line.js';
+import { parseViaBytes, ParsedVia, type Via } from './via.js';
+import { fast, fastViaParams } from './via-params.js';
+import { parseCSeqBytes } from './cseq.js';
+import { parseUriBytes } from './sip-uri.js';
+import { SipRequest, SipResponse, type SipMessage } from './sip-message.js';
+
+/** RFC 3261 §25.1 token bytes, 256 entries (no range check in the scan loop). */
+const TOKEN_BYTES = new Uint8Array(256);
+TOKEN_BYTES.set(TOKEN);
+
+/**
+ * Names classifyHeaderName can give an id to (long and RFC 3261 §7.3.3 compact forms): a name
+ * whose length and first letter match none of them is HeaderId.other without the call.
+ */
+// prettier-ignore
+const ROUTING_NAMES = [
+  'via', 'v', 'cseq', 'call-id', 'i', 'max-forwards', 'content-length', 'l',
+  'from', 'f', 'to', 't', 'route', 'record-route', 'contact', 'm',
+];
+/** Set at (length << 5 | first letter & 31) for each of ROUTING_NAMES. */
+const MAY_ROUTE = new Uint8Array(32 * 32);
+for (const name of ROUTING_NAMES) MAY_ROUTE[(name.length << 5) | (name.charCodeAt(0) & 31)] = 1;
+
+/** Index of the first line per HeaderId (HeaderId values are small integers), -1 when none. */
+const FIRST = new Int32Array(16);
+
+/** Reused position table; each scan returns a copy of its used part. */
+let table: number[] = new Array<number>(256).fill(0);
+
+/** Headers that must appear once (RFC 3261 §7.3.1, §8.1.1, §20.14, §20.22). */
+const SINGLE =
+  (1 << HeaderId.callId) |
+  (1 << HeaderId.cseq) |
+  (1 << HeaderId.from) |
+  (1 << HeaderId.to) |
+  (1 << HeaderId.maxForwards) |
+  (1 << HeaderId.contentLength);
+
+/** Offset of the body, or -1 when the header section is not in the fast path's shape. */
+let bodyStart = -1;
+
+/**
+ * Splits the header lines from `pos` into the position table scanHeaders would build for them
+ * (start, value start, end, HeaderId per line), or returns undefined when a line is not in the
+ * canonical shape (then scanHeaders decides).
+ */
+function fastScan(s: string, b: Uint8Array, pos: number): number[] | undefined {
+  const first = FIRST;
+  for (let id = 0; id < 16; id++) first[id] = -1;
+  let repeated = 0;
+  let t = table;
+  let k = 0;
+  const n = s.length;
+  for (;;) {
+    let c = b[pos] as number;
+    let i = pos;
+    while (TOKEN_BYTES[c] === 1) c = b[++i] as number;
+    if (c !== 58 /* : */ || i === pos) {
+      // the empty line ends the header section (RFC 3261 §7)
+      if (i === pos && c === 13 && b[pos + 1] === 10 && pos + 1 < n) break;
+      return undefined;
+    }
+    const lf = s.indexOf('\n', i);
+    // a bare LF, a folded line (RFC 3261 §7.3.1) or no line end: the general scan decides
+    if (lf < 0 || b[lf - 1] !== 13 || lf + 1 >= n) return undefined;
+    const f = b[lf + 1];
+    if (f === 32 || f === 9) return undefined;
+    const len = i - pos;
+    const id =
+      len < 32 && MAY_ROUTE[(len << 5) | ((b[pos] as number) & 31)] === 1
+        ? classifyHeaderName(b, pos, i)
+        : HeaderId.other;
+    if (id !== HeaderId.other) {
+      if ((first[id] as number) < 0) first[id] = k >> 2;
+      else repeated |= 1 << id;
+    }
+    if (k + 4 > t.length) t = table = t.concat(new Array<number>(t.length).fill(0));
+    t[k] = pos;
+    t[k + 1] = i + 1;
+    t[k + 2] = lf - 1;
+    t[k + 3] = id;
+    k += 4;
+    pos = lf + 1;
+  }
+  if ((repeated & SINGLE) !== 0) return undefined;
+  bodyStart = pos + 2;
+  return t.slice(0, k);
+}
+
+/** Trimmed start of the value of line `i` (what wireValue skips: bytes up to SP). */
+function valueStart(b: Uint8Array, t: number[], i: number): number {
+  let vs = t[i * 4 + 1] as number;
+  const ve = t[i * 4 + 2] as number;
+  while (vs < ve && (b[vs] as number) <= 32) vs++;
+  return vs;
+}
+
+/** Trimmed end of the value of line `i` (what wireValue drops: trailing SP/HT). */
+function valueEnd(b: Uint8Array, t: number[], i: number, vs: number): number {
+  let ve = t[i * 4 + 2] as number;
+  while (ve > vs && (b[ve - 1] === 32 || b[ve - 1] === 9)) ve--;
+  return ve;
+}
+
+/** Strict decimal of line `i` (parseDecimal of its trimmed value), -1 when not one. */
+function decimal(b: Uint8Array, t: number[], i: number): number {
+  const vs = valueStart(b, t, i);
+  const ve = valueEnd(b, t, i, vs);
+  if (ve === vs || ve - vs > 10) return -1;
+  let v = 0;
+  for (let k = vs; k < ve; k++) {
+    const d = (b[k] as number) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Transport names interned by the Via grammar, by their first byte ("UDP", "TCP", "TLS"). */
+function transport(b: Uint8Array, i: number): string | undefined {
+  if (b[i + 3] !== 32) return undefined;
+  const c0 = b[i];
+  const c1 = b[i + 1];
+  const c2 = b[i + 2];
+  if (c0 === 85 && c1 === 68 && c2 === 80) return 'UDP';
+  if (c0 === 84 && c1 === 67 && c2 === 80) return 'TCP';
+  if (c0 === 84 && c1 === 76 && c2 === 83) return 'TLS';
+  return undefined;
+}
+
+/**
+ * The top Via value s[i, n) when it has the common shape "SIP/2.0/UDP host[:port];params" (one SP,
+ * lower-case host name or IPv4 address, via-params fastViaParams accepts): the same Via
+ * parseViaBytes gives for it. Undefined for anything else, valid or not: parseViaBytes decides.
+ */
+function fastVia(b: Uint8Array, s: string, i: number, n: number): Via | undefined {
+  while (b[i] === 32 && i < n) i++;
+  if (i + 13 > n) return undefined;
+  // "SIP/2.0/"
+  if (b[i] !== 83 || b[i + 1] !== 73 || b[i + 2] !== 80 || b[i + 3] !== 47) return undefined;
+  if (b[i + 4] !== 50 || b[i + 5] !== 46 || b[i + 6] !== 48 || b[i + 7] !== 47) return undefined;
+  const tr = transport(b, i + 8);
+  if (tr === undefined) return undefined;
+  const hs = i + 12;
+  i = hs;
+  for (; i < n; i++) {
+    const c = b[i] as number;
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95)) break;
+  }
+  if (i === hs) return undefined;
+  const host = s.slice(hs, i);
+  let port: number | undefined;
+  if (b[i] === 58 /* : */ && i < n) {
+    const ps = ++i;
+    let p = 0;
+    for (; i < n; i++) {
+      const d = (b[i] as number) - 48;
+      if (d < 0 || d > 9) break;
+      p = p * 10 + d;
+    }
+    if (i === ps || i - ps > 5 || p > 65535) return undefined;
+    port = p;
+  }
+  const end = fastViaParams(b, s, i, n, true);
+  if (end < 0) return undefined;
+  const f = fast;
+  return new ParsedVia('SIP/2.0', tr, host, port, s, i, end, f.branch, f.received, f.rport);
+}
+
+/**
+ * The message parsed on the fast path, or undefined when the general parser must decide (which
+ * includes every message the general parser would refuse). `s` is the latin1 text of all of
+ * `buf`.
+ */
+export function fastParse(buf: Buffer, s: string, datagram: boolean): SipMessage | undefined {
+  const b = buf;
+  const lf = s.indexOf('\n');
+  if (lf < 1 || b[lf - 1] !== 13 || b[0] === 13) return undefined;
+  const sl = lf - 1;
+  const start = parseStartLine(s, b, 0, sl);
+  if ('code' in start || (start.kind === 'request' && start.error !== undefined)) return undefined;
+  const t = fastScan(s, b, lf + 1);
+  if (t === undefined) return undefined;
+  const first = FIRST;
+  const vi = first[HeaderId.via] as number;
+  const ci = first[HeaderId.cseq] as number;
+  const li = first[HeaderId.contentLength] as number;
+  // RFC 3261 §8.1.1: Via, Call-ID, CSeq, From, To are mandatory (the general parser says which)
+  if (vi < 0 || ci < 0 || (first[HeaderId.callId] as number) < 0 || li < 0) return undefined;
+  if ((first[HeaderId.from] as number) < 0 || (first[HeaderId.to] as number) < 0) return undefined;
+  // RFC 3261 §18.3: Content-Length frames the body
+  const avail = b.length - bodyStart;
+  const len = decimal(b, t, li);
+  if (len < 0 || len > avail || (len < avail && !datagram)) return undefined;
+  if (!isAscii(b)) return undefined;
+  const msg = routable(buf, s, t, start);
+  if (msg === undefined) return undefined;
+  msg.setBodyView(buf, bodyStart, bodyStart + len);
+  msg.setWire(buf, 0, bodyStart + len);
+  return msg;
+}
+
+/**
+ * The message with the values routing needs parsed and seeded, as checkRouting does it, or
+ * undefined when one is malformed (the general parser then reports it).
+ */
+function routable(buf: Buffer, s: string, t: number[], start: StartLine): SipMessage | undefined {
+  const b = buf;
+  const first = FIRST;
+  const vi = first[HeaderId.via] as number;
+  const ci = first[HeaderId.cseq] as number;
+  const ii = first[HeaderId.callId] as number;
+  const v0 = t[vi * 4 + 1] as number;
+  const v1 = t[vi * 4 + 2] as number;
+  const via = fastVia(b, s, v0, v1) ?? parseViaBytes(b, s, v0, v1, true);
+  if (typeof via === 'string') return undefined;
+  const method = start.kind === 'request' ? start.method : undefined;
+  const cseq = parseCSeqBytes(b, s, t[ci * 4 + 1] as number, t[ci * 4 + 2] as number, method);
+  // RFC 3261 §8.1.1.5: the CSeq method matches the request method
+  if (cseq === undefined || (method !== undefined && cseq.method !== method)) return undefined;
+  const cs = valueStart(b, t, ii);
+  const ce = valueEnd(b, t, ii, cs);
+  if (ce === cs) return undefined;
+  const callId = s.slice(cs, ce);
+  let mf: number | null = null;
+  const mi = first[HeaderId.maxForwards] as number;
+  if (mi >= 0) {
+    mf = decimal(b, t, mi);
+    // RFC 3261 §20.22: Max-Forwards is 0-255
+    if (mf < 0 || mf > 255) return undefined;
+  }
+  const headers = SipHeaders.fromParsed(s, b, t, true);
+  let msg: SipMessage;
+  if (start.kind === 'request') {
+    const us = start.uriStart;
+    const u = parseUriBytes(b, s, us, us + start.uri.length);
+    // RFC 3261 §16.3: the Request-URI is what a proxy routes on, so it must parse
+    if (typeof u === 'string' || u.scheme === '') return undefined;
+    const req = new SipRequest(start.method, start.uri, headers);
+    req.seedRequestUri(u);
+    msg = req;
+  } else msg = new SipResponse(start.status, start.reason, headers);
+  msg.seedCache(via, cseq, callId, mf);
+  return msg;
+}
