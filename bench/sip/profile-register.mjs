@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 // CPU and memory per REGISTER exchange of one Switchboard worker at a FIXED rate (not a ramp):
 // REGISTER → 401, REGISTER + Authorization → 200 (bench/scenarios/register-digest.xml).
-// Seeds a data directory, starts the built server (optionally under `node --cpu-prof`), drives
-// SIPp for a bounded count after a warm-up, and prints the server's CPU µs per exchange (utime +
-// stime from /proc) and its RSS. Use it to compare a change before/after in the same conditions.
+// Seeds a data directory, starts the built server (optionally under `node --cpu-prof`), warms it
+// up (every user once, then --warm-secs at the rate), drives SIPp for a bounded count and prints
+// the server's CPU µs per exchange (utime + stime from /proc) and its RSS. Use it to compare a
+// change before/after in the same conditions.
 //
 //   npm run build && node bench/sip/profile-register.mjs [--rate 300] [--secs 20] [--warm-secs 5]
-//       [--users 10000] [--order RANDOM] [--repeat 1] [--cpu-prof] [--keep]
+//       [--users 10000] [--order RANDOM] [--repeat 1] [--cpu-prof] [--keep] [--floor]
 //
-// --cpu-prof writes a V8 profile of the measured steps into the temporary directory and prints
-// the functions with the most self time (see profile-summary.mjs). Bounded in count and time;
-// the server and SIPp are stopped by pid.
+// --cpu-prof writes a V8 profile of the server into the temporary directory and prints the
+// functions with the most self and total time (see profile-summary.mjs). --floor drives
+// profile-floor.mjs instead (receive, parse, respond, send: no SIP logic), the cost any Node
+// SIP server pays. Bounded in count and time; the server and SIPp are stopped by pid.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +44,7 @@ function parseArgs(argv) {
     else if (a === '--repeat') o.repeat = Number(v());
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--floor') o.floor = true;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -57,32 +60,36 @@ async function freePort() {
 }
 
 async function startServer(o, dir, dataDir, sipPort, httpPort) {
-  const nodeArgs = ['--import', path.join(HERE, 'md5-first.mjs')];
-  if (o.cpuProf) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof'));
-  const args = [
-    ...nodeArgs,
-    CLI,
-    'start',
-    '--data-dir',
-    dataDir,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(httpPort),
-    '--sip-host',
-    '127.0.0.1',
-    '--sip-udp-port',
-    String(sipPort),
-    '--sip-tcp-port',
-    'off',
-    '--sip-ws-port',
-    'off',
-    '--media-mode',
-    'never',
-    '--log-level',
-    'warn',
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // SIPp 3.6 answers only MD5 challenges: offer MD5 alone.
+  const profile = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, 'prof')] : [];
+  const server = o.floor
+    ? [path.join(HERE, 'profile-floor.mjs'), '--port', String(sipPort)]
+    : [
+        CLI,
+        'start',
+        '--data-dir',
+        dataDir,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(httpPort),
+        '--sip-host',
+        '127.0.0.1',
+        '--sip-udp-port',
+        String(sipPort),
+        '--sip-tcp-port',
+        'off',
+        '--sip-ws-port',
+        'off',
+        '--media-mode',
+        'never',
+        '--log-level',
+        'warn',
+      ];
+  const child = spawn(process.execPath, [...profile, ...server], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5' },
+  });
   let out = '';
   child.stdout.on('data', (d) => (out = (out + d).slice(-20000)));
   child.stderr.on('data', (d) => (out = (out + d).slice(-20000)));
@@ -159,15 +166,27 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-prof-reg-'));
   const users = loadUsers({ count: o.users });
-  const files = writeSippFiles(dir, users, { domain: o.domain, callee: users[0].username, order: o.order });
+  const files = writeSippFiles(dir, users, {
+    domain: o.domain,
+    callee: users[0].username,
+    order: o.order,
+  });
   const dataDir = path.join(dir, 'data');
-  seedSwitchboard(dataDir, users, o.domain);
+  if (!o.floor) seedSwitchboard(dataDir, users, o.domain);
   const port = await freePort();
   const server = await startServer(o, dir, dataDir, port, await freePort());
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   try {
     const localPort = await freePort();
     if (o.warmSecs > 0) {
+      // every user once (their credentials cached, as in a long run), then `warmSecs` at the rate
+      const all = { register: path.join(dir, 'warm.csv') };
+      writeFileSync(
+        all.register,
+        readFileSync(files.register, 'utf8').replace(/^RANDOM/, 'SEQUENTIAL'),
+      );
+      const warmRate = Math.max(o.rate, 1000);
+      await step(o, server, all, dir, port, warmRate, users.length / warmRate, localPort);
       const w = await step(o, server, files, dir, port, o.rate, o.warmSecs, localPort);
       console.log(`warm-up: ${w.ok} ok, ${w.failed} failed, ${f(w.usPerExchange)} µs/exchange`);
     }

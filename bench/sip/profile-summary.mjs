@@ -49,7 +49,10 @@ export function summarize(file, { top = 40, filter } = {}) {
       .filter(([k]) => filter === undefined || k.includes(filter))
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([k, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${k}`);
+      .map(
+        ([k, us]) =>
+          `${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${k}`,
+      );
   return [
     `profile ${(all / 1e6).toFixed(1)} s, busy (not idle) ${(busy / 1e6).toFixed(1)} s`,
     '--- self time (% of busy) ---',
@@ -65,7 +68,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const top = args.includes('--top') ? Number(args[args.indexOf('--top') + 1]) : 40;
   const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1] : undefined;
   if (file === undefined) {
-    console.error(`usage: node ${path.basename(process.argv[1])} <file.cpuprofile> [--top n] [--filter text]`);
+    console.error(
+      `usage: node ${path.basename(process.argv[1])} <file.cpuprofile> [--top n] [--filter text]`,
+    );
     process.exit(2);
   }
   console.log(summarize(file, { top, filter }));

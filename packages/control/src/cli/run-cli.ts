@@ -38,6 +38,10 @@ Options:
   --sip-tls-cert <pem> --sip-tls-key <pem>  certificate for TLS and WSS   --sip-tls-ca <pem>  mutual TLS
   --sip-advertised-host <host>  host for Record-Route behind a wildcard address
   --sip-relay-foreign-domains on|off  relay requests for domains that are not ours (default off)
+  --sip-digest-algorithms <list>  challenges offered, in order (MD5,SHA-256)
+  --sip-nonce-ttl-sec <n>  digest nonce lifetime (300)
+  --sip-outbound b2bua|proxy  how calls to trunks run (b2bua)
+  --sip-transfers-from-trunks on|off  honour REFER from trunks on B2BUA calls (default off)
   --location-redis <url>  keep registrations in Redis (redis://host:port) instead of memory
   --media-mode <m>      anchor media on the relay: always, nat, never (default always)
   --media-address <addr>  relay address   --media-advertised <addr>  address put in SDP

@@ -6,10 +6,8 @@
  */
 import {
   DigestServer,
-  computeDigestResponse,
   createResponse,
   digestHash,
-  formatDigestCredentials,
   isSipUri,
   parseAuthParams,
   parseDigestCredentials,
@@ -45,12 +43,6 @@ export type BrainDigestResult =
     }
   | { ok: false; response: SipResponse; reason: string };
 
-/**
- * Stands in for the device's HA1 while DigestServer checks the nonce: the real response is judged
- * by the brain, which alone holds the HA1s.
- */
-const PROBE_HA1 = '0'.repeat(32);
-
 function hostOf(uri: string): string {
   const r = parseUri(uri);
   return r.ok && isSipUri(r.uri) ? r.uri.host.toLowerCase() : '';
@@ -58,7 +50,10 @@ function hostOf(uri: string): string {
 
 /** The realm of a request: the domain the user belongs to. */
 export function realmOf(request: SipRequest, mode: DigestMode): string {
-  return mode === 'www' ? hostOf(request.uri) : hostOf(request.from.uri);
+  if (mode === 'proxy') return hostOf(request.from.uri);
+  // the Request-URI the parser already parsed (cached on the message)
+  const ruri = request.requestUri;
+  return isSipUri(ruri) ? ruri.host.toLowerCase() : '';
 }
 
 export class BrainDigest {
@@ -98,17 +93,15 @@ export class BrainDigest {
   }
 
   async verify(request: SipRequest): Promise<BrainDigestResult> {
-    const creds = this.#ownCredentials(request);
-    if (creds === undefined)
-      return { ok: false, response: this.challenge(request), reason: 'no credentials' };
-    // Nonce, opaque, uri, stale and nonce-count checks on a copy carrying a probe response.
-    const probe = request.clone();
-    probe.headers.set(
-      this.#header,
-      formatDigestCredentials({ ...creds, response: probeResponse(request, creds) }),
-    );
-    const nonce = await this.#digest.verify(probe, () => PROBE_HA1);
-    if (!nonce.ok) return { ok: false, response: nonce.response, reason: nonce.reason };
+    // Nonce integrity, opaque, digest-uri and qop checks here; the response is the brain's to judge.
+    const checked = this.#digest.checkNonce(request);
+    if (!checked.ok)
+      return {
+        ok: false,
+        response: checked.response,
+        reason: checked.reason === 'missing' ? 'no credentials' : checked.detail,
+      };
+    const creds = checked.credentials;
     const decision = await this.#brain.authenticate(authRequest(request, creds));
     if (!decision.ok) {
       // RFC 3261 §22.1: wrong credentials get a new challenge; a refused device gets its status.
@@ -118,6 +111,9 @@ export class BrainDigest {
           : createResponse(request, decision.status);
       return { ok: false, response, reason: decision.reason };
     }
+    // RFC 7616 §3.3/§3.4: a correct response on an old nonce is stale; a reused nonce-count a replay.
+    const confirmed = this.#digest.confirm(request, checked);
+    if (!confirmed.ok) return { ok: false, response: confirmed.response, reason: confirmed.detail };
     return {
       ok: true,
       username: creds.username,
@@ -136,18 +132,6 @@ export class BrainDigest {
     }
     return undefined;
   }
-}
-
-function probeResponse(request: SipRequest, c: DigestCredentials): string {
-  return computeDigestResponse({
-    algorithm: c.algorithm,
-    ha1: PROBE_HA1,
-    nonce: c.nonce,
-    method: request.method,
-    uri: c.uri,
-    ...(c.qop !== undefined ? { qop: c.qop, nc: c.nc ?? '', cnonce: c.cnonce ?? '' } : {}),
-    ...(c.qop === 'auth-int' ? { bodyHash: digestHash(c.algorithm, request.body) } : {}),
-  });
 }
 
 function authRequest(request: SipRequest, c: DigestCredentials): AuthRequest {

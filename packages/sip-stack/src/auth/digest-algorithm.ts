@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 /** The digest algorithms this stack implements (RFC 7616 §6.1, RFC 8760 §2). */
 export type DigestAlgorithm =
@@ -47,6 +47,8 @@ function family(algorithm: DigestAlgorithm): DigestFamily {
 
 /** H(data) as lowercase hex, with the hash of the algorithm's family (RFC 7616 §3.4.1). */
 export function digestHash(algorithm: DigestAlgorithm, data: string | Uint8Array): string {
+  // one-shot hash (Node >= 20.12): no Hash object per call; strings hashed as UTF-8 either way
+  if (typeof data === 'string') return hash(NODE_HASH[family(algorithm)], data, 'hex');
   const h = createHash(NODE_HASH[family(algorithm)]);
   h.update(data);
   return h.digest('hex');

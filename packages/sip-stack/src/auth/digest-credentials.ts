@@ -1,5 +1,10 @@
 import { parseDigestAlgorithm, type DigestAlgorithm, type DigestQop } from './digest-algorithm.js';
-import { parseAuthParams, quoteString, type AuthParamValue } from './parse-auth-params.js';
+import {
+  parseAuthParams,
+  quoteString,
+  type AuthParams,
+  type AuthParamValue,
+} from './parse-auth-params.js';
 
 /** A parsed Authorization / Proxy-Authorization value with scheme Digest (RFC 7616 §3.4). */
 export interface DigestCredentials {
@@ -67,7 +72,11 @@ function req(params: Map<string, AuthParamValue>, name: string): string | undefi
 export function parseDigestCredentials(value: string): DigestCredentialsResult {
   const parsed = parseAuthParams(value);
   if (!parsed.ok) return parsed;
-  const { scheme, params } = parsed.value;
+  return digestCredentialsFrom(parsed.value);
+}
+
+/** The Digest credentials of a value already split by `parseAuthParams` (no second parse). */
+export function digestCredentialsFrom({ scheme, params }: AuthParams): DigestCredentialsResult {
   if (scheme.toLowerCase() !== 'digest')
     return { ok: false, reason: `scheme ${scheme} is not Digest` };
   const username = readUsername(params);

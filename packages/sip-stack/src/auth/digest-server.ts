@@ -13,7 +13,7 @@ import {
 } from './digest-algorithm.js';
 import { AuthConfigError } from './auth-config-error.js';
 import { formatDigestChallenge } from './digest-challenge.js';
-import { parseDigestCredentials, type DigestCredentials } from './digest-credentials.js';
+import { digestCredentialsFrom, type DigestCredentials } from './digest-credentials.js';
 import { DigestNonce, type DigestSecret } from './digest-nonce.js';
 import { NonceCountWindow } from './nonce-count-window.js';
 import { parseAuthParams } from './parse-auth-params.js';
@@ -58,13 +58,26 @@ export type DigestVerifyResult =
     }
   | { ok: false; reason: DigestFailureReason; detail: string; response: SipResponse };
 
+/** Nonce, opaque and request checks passed; the response itself is still to be judged. */
+export interface DigestNonceAccepted {
+  ok: true;
+  realm: string;
+  credentials: DigestCredentials;
+  /** When the nonce was minted (ms), for the freshness check of `confirm`. */
+  issuedAt: number;
+}
+
+export type DigestNonceCheck =
+  | DigestNonceAccepted
+  | { ok: false; reason: DigestFailureReason; detail: string; response: SipResponse };
+
 export interface DigestServerOptions {
   /** The protection realm, or a function choosing it per request (e.g. from the To domain). */
   realm: string | ((request: SipRequest) => string);
   mode?: DigestMode;
   /** HMAC key(s) for nonces; share them across nodes. Default: random per instance. */
   secret?: DigestSecret | readonly DigestSecret[];
-  /** Offered algorithms; sent strongest first whatever the order here (RFC 8760 §2.4). Default SHA-256, MD5. */
+  /** Offered algorithms, one challenge each in this order of preference (RFC 8760 §2.4). Default SHA-256, MD5. */
   algorithms?: readonly DigestAlgorithm[];
   /** Offered qop values (default ['auth']). */
   qop?: readonly DigestQop[];
@@ -93,6 +106,11 @@ export interface DigestChallengeHeaders {
 
 const wallClock = { now: () => Date.now() };
 
+/** Stands for the nonce in a challenge template (base64url nonces never contain it). */
+const NONCE_SLOT = '\u0000nonce\u0000';
+/** Challenge templates kept (per realm and stale flag) before the memo is cleared. */
+const MAX_TEMPLATES = 1024;
+
 /** badRequest: answer 400 instead of a new challenge. */
 interface Failure {
   fail: DigestFailureReason;
@@ -120,6 +138,7 @@ export class DigestServer {
   #opaque: boolean;
   #checkUri: boolean;
   #userhashLookup: UserhashLookup | undefined;
+  readonly #templateMemo = new Map<string, (readonly [string, string])[]>();
 
   constructor(options: DigestServerOptions) {
     this.#realm = options.realm;
@@ -135,8 +154,9 @@ export class DigestServer {
       secrets: secrets as DigestSecret[],
       now: () => this.#clock.now(),
     });
-    const offered = new Set(options.algorithms ?? ['SHA-256', 'MD5']);
-    this.#algorithms = DIGEST_ALGORITHMS.filter((a) => offered.has(a));
+    // RFC 8760 §2.4: one challenge per algorithm, in the server's order of preference.
+    const offered: readonly DigestAlgorithm[] = options.algorithms ?? ['SHA-256', 'MD5'];
+    this.#algorithms = [...new Set(offered)].filter((a) => DIGEST_ALGORITHMS.includes(a));
     if (this.#algorithms.length === 0)
       throw new AuthConfigError('DigestServer needs at least one algorithm');
     this.#qop = [...(options.qop ?? ['auth'])];
@@ -159,23 +179,38 @@ export class DigestServer {
     return typeof this.#realm === 'string' ? this.#realm : this.#realm(request);
   }
 
-  /** Challenge header values, one per offered algorithm, strongest first (RFC 8760 §2.4). */
+  /** Challenge header values, one per offered algorithm, in order of preference (RFC 8760 §2.4). */
   challenge(realm: string, options: { stale?: boolean } = {}): DigestChallengeHeaders {
     const nonce = this.#nonces.create(realm);
-    const values = this.#algorithms.map((algorithm) =>
-      formatDigestChallenge({
-        realm,
-        nonce,
-        algorithm,
-        stale: options.stale === true,
-        userhash: this.#userhashLookup !== undefined,
-        ...(this.#qop.length > 0 ? { qop: this.#qop } : {}),
-        ...(this.#opaque ? { opaque: this.#nonces.opaque(realm) } : {}),
-      }),
-    );
+    const templates = this.#templates(realm, options.stale === true);
+    const values = templates.map(([before, after]) => before + nonce + after);
     return this.#mode === 'www'
       ? { status: 401, name: 'WWW-Authenticate', values }
       : { status: 407, name: 'Proxy-Authenticate', values };
+  }
+
+  /** The challenge values of a realm split around the nonce, formatted once per realm. */
+  #templates(realm: string, stale: boolean): (readonly [string, string])[] {
+    const key = stale ? `1${realm}` : `0${realm}`;
+    let t = this.#templateMemo.get(key);
+    if (t === undefined) {
+      t = this.#algorithms.map((algorithm) => {
+        const full = formatDigestChallenge({
+          realm,
+          nonce: NONCE_SLOT,
+          algorithm,
+          stale,
+          userhash: this.#userhashLookup !== undefined,
+          ...(this.#qop.length > 0 ? { qop: this.#qop } : {}),
+          ...(this.#opaque ? { opaque: this.#nonces.opaque(realm) } : {}),
+        });
+        const at = full.lastIndexOf(NONCE_SLOT);
+        return [full.slice(0, at), full.slice(at + NONCE_SLOT.length)] as const;
+      });
+      if (this.#templateMemo.size >= MAX_TEMPLATES) this.#templateMemo.clear();
+      this.#templateMemo.set(key, t);
+    }
+    return t;
   }
 
   /** A 401/407 response to `request` carrying a fresh challenge. */
@@ -201,20 +236,10 @@ export class DigestServer {
   }
 
   async verify(request: SipRequest, lookup: Ha1Lookup): Promise<DigestVerifyResult> {
-    const realm = this.realmFor(request);
-    const found = this.#findCredentials(request, realm);
-    if ('fail' in found) return this.#fail(request, found);
-    const c = found.creds;
-    const pre = this.#precheck(request, c);
-    if (pre !== undefined) return this.#fail(request, pre);
-    const nonce = this.#nonces.check(c.nonce, realm);
-    // RFC 7616 §3.3: a nonce we did not issue (or a forged one) is not "stale": new credentials needed
-    if (!nonce.valid)
-      return this.#fail(request, { fail: 'bad-response', detail: 'nonce not issued here' });
-    if (this.#opaque && c.opaque !== undefined && !this.#nonces.checkOpaque(c.opaque, realm)) {
-      return this.#fail(request, { fail: 'bad-response', detail: 'opaque mismatch' });
-    }
-    const user = await this.#lookupUser(c, realm, lookup);
+    const checked = this.checkNonce(request);
+    if (!checked.ok) return checked;
+    const c = checked.credentials;
+    const user = await this.#lookupUser(c, checked.realm, lookup);
     if (user === undefined)
       return this.#fail(request, { fail: 'unknown-user', detail: 'no such user' });
     const expected = computeDigestResponse({
@@ -228,18 +253,56 @@ export class DigestServer {
     });
     if (!digestEquals(expected, c.response))
       return this.#fail(request, { fail: 'bad-response', detail: 'response mismatch' });
+    const confirmed = this.confirm(request, checked);
+    return confirmed.ok ? { ...confirmed, username: user.username } : confirmed;
+  }
+
+  /**
+   * First half of `verify` for a server whose HA1s live elsewhere (a control plane judging the
+   * response): finds our credentials and checks the request, the nonce's integrity and the
+   * opaque. After the response was found correct, call `confirm`.
+   */
+  checkNonce(request: SipRequest): DigestNonceCheck {
+    const realm = this.realmFor(request);
+    const found = this.#findCredentials(request, realm);
+    if ('fail' in found) return this.#fail(request, found);
+    const c = found.creds;
+    const pre = this.#precheck(request, c);
+    if (pre !== undefined) return this.#fail(request, pre);
+    const nonce = this.#nonces.check(c.nonce, realm);
+    // RFC 7616 §3.3: a nonce we did not issue (or a forged one) is not "stale": new credentials needed
+    if (!nonce.valid)
+      return this.#fail(request, { fail: 'bad-response', detail: 'nonce not issued here' });
+    if (this.#opaque && c.opaque !== undefined && !this.#nonces.checkOpaque(c.opaque, realm)) {
+      return this.#fail(request, { fail: 'bad-response', detail: 'opaque mismatch' });
+    }
+    return { ok: true, realm, credentials: c, issuedAt: nonce.issuedAt };
+  }
+
+  /**
+   * Second half of `verify`, once the response was found correct: nonce freshness (stale=true)
+   * and nonce-count replay. Records the nonce-count, so call it once per request.
+   */
+  confirm(request: SipRequest, checked: DigestNonceAccepted): DigestVerifyResult {
+    const c = checked.credentials;
     // RFC 7616 §3.3 stale: the response was right but the nonce is too old → same user may retry
-    if (this.#clock.now() - nonce.issuedAt > this.#nonceTtlMs)
+    if (this.#clock.now() - checked.issuedAt > this.#nonceTtlMs)
       return this.#fail(request, { fail: 'stale', detail: 'nonce expired' }, true);
     if (c.qop !== undefined) {
-      const verdict = this.#window.accept(c.nonce, nonce.issuedAt, parseInt(c.nc ?? '0', 16));
+      const verdict = this.#window.accept(c.nonce, checked.issuedAt, parseInt(c.nc ?? '0', 16));
       // RFC 7616 §3.4: a repeated nonce-count is a replay; answer with a fresh nonce (stale=true)
       if (verdict === 'replay')
         return this.#fail(request, { fail: 'replay', detail: 'nonce-count reused' }, true);
       if (verdict === 'forgotten')
         return this.#fail(request, { fail: 'stale', detail: 'nonce no longer tracked' }, true);
     }
-    return { ok: true, username: user.username, realm, algorithm: c.algorithm, credentials: c };
+    return {
+      ok: true,
+      username: c.username,
+      realm: checked.realm,
+      algorithm: c.algorithm,
+      credentials: c,
+    };
   }
 
   #credentialsHeader(): 'Authorization' | 'Proxy-Authorization' {
@@ -262,7 +325,7 @@ export class DigestServer {
       digestSeen = true;
       // RFC 3261 §22.3: credentials for other realms belong to other proxies
       if (p.value.params.get('realm')?.value !== realm) continue;
-      const creds = parseDigestCredentials(line);
+      const creds = digestCredentialsFrom(p.value);
       // RFC 7235 §3.1 / RFC 7616 §3.4: unparseable credentials get 400, an unknown algorithm a new challenge
       if (creds.ok) return { creds: creds.value };
       return {
@@ -311,7 +374,11 @@ export class DigestServer {
     }
   }
 
-  #fail(request: SipRequest, f: Failure, stale = false): DigestVerifyResult {
+  #fail(
+    request: SipRequest,
+    f: Failure,
+    stale = false,
+  ): { ok: false; reason: DigestFailureReason; detail: string; response: SipResponse } {
     const response =
       f.badRequest === true
         ? createResponse(request, 400)

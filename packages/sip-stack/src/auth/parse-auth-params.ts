@@ -66,6 +66,16 @@ class Cursor {
 /** Reads a quoted-string at the cursor (on the opening quote); undefined when unterminated. */
 function readQuoted(cur: Cursor): string | undefined {
   cur.pos++; // opening DQUOTE
+  // fast path: no quoted-pair before the closing quote → one slice
+  const close = cur.s.indexOf('"', cur.pos);
+  if (close >= 0 && close - cur.pos <= MAX_VALUE_LENGTH) {
+    const escape = cur.s.indexOf('\\', cur.pos);
+    if (escape < 0 || escape > close) {
+      const v = cur.s.slice(cur.pos, close);
+      cur.pos = close + 1;
+      return v;
+    }
+  }
   let out = '';
   while (!cur.done) {
     const c = cur.peek();
@@ -145,7 +155,10 @@ export function parseAuthParams(value: string): AuthParamsResult {
   return { ok: true, value: { scheme, params } };
 }
 
+const NEEDS_ESCAPE = /["\\\r\n]/;
+
 /** quoted-string with `"` and `\` escaped (RFC 3261 §25.1). CR/LF are dropped: they cannot be quoted. */
 export function quoteString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   return `"${s.replace(/[\r\n]/g, '').replace(/(["\\])/g, '\\$1')}"`;
 }

@@ -7,7 +7,10 @@ import {
   type ServerTransactionHooks,
   type ServerTransactionOptions,
 } from './transaction.js';
+import type { Clock } from '../util/clock.js';
+import type { DeadlineQueue, Expirable } from './deadline-queue.js';
 import { TransactionTimer } from './transaction-timer.js';
+import { requestLine, restoreRequest } from './request-summary.js';
 import { WireMessage, type TransactionTransport } from './wire-message.js';
 
 /** RFC 3261 Figure 8. */
@@ -29,7 +32,6 @@ const TRANSITIONS: Readonly<Record<NonInviteServerState, readonly NonInviteServe
 
 export class NonInviteServerTransaction {
   readonly kind = 'non-invite-server' as const;
-  readonly request: SipRequest;
   readonly flow: Flow;
   readonly target: Target;
   /** The key the transaction layer files this transaction under (RFC 3261 §17.2.3). */
@@ -40,11 +42,18 @@ export class NonInviteServerTransaction {
   readonly #transport: TransactionTransport;
   readonly #hooks: Partial<ServerTransactionHooks>;
   #lastResponse: WireMessage | undefined;
+  /** The request until Completed on an unreliable transport, then rebuilt on demand. */
+  #request: SipRequest | undefined;
+  /** `METHOD Request-URI` once #request was let go. */
+  #requestLine: string | undefined;
   readonly #onSendError = (e: unknown): void => this.receiveTransportError(e);
-  readonly #timerJ: TransactionTimer;
+  readonly #clock: Clock;
+  readonly #sharedTimerJ: DeadlineQueue<Expirable> | undefined;
+  #timerJ: TransactionTimer | undefined;
+  readonly #statelessChallenge: boolean;
 
   constructor(options: ServerTransactionOptions) {
-    this.request = options.request;
+    this.#request = options.request;
     this.flow = options.flow;
     this.target = options.target;
     this.key = options.key ?? '';
@@ -52,7 +61,9 @@ export class NonInviteServerTransaction {
     this.#timers = options.timers;
     this.#transport = options.transport;
     this.#hooks = options.hooks ?? {};
-    this.#timerJ = new TransactionTimer(options.clock, () => this.#onTimerJ());
+    this.#clock = options.clock;
+    this.#sharedTimerJ = options.timerJ;
+    this.#statelessChallenge = options.statelessChallenge ?? false;
   }
 
   get state(): NonInviteServerState {
@@ -63,6 +74,18 @@ export class NonInviteServerTransaction {
     return this.#reliable;
   }
 
+  /**
+   * The request. In Completed over an unreliable transport the transaction keeps only its
+   * request line and the bytes of its response: this is then a request rebuilt from those (the
+   * request line, and Via, From, To, Call-ID, CSeq as the response copied them), not the object
+   * received.
+   */
+  get request(): SipRequest {
+    this.#request ??= restoreRequest(this.#requestLine ?? '', this.#lastResponse?.bytes());
+    return this.#request;
+  }
+
+  /** The last response sent; undefined in Completed over UDP, where only its bytes are kept. */
   get lastResponse(): SipResponse | undefined {
     return this.#lastResponse?.message as SipResponse | undefined;
   }
@@ -83,8 +106,24 @@ export class NonInviteServerTransaction {
     // RFC 3261 §17.2.2: final from the TU → Completed; Timer J = 64*T1 unreliable, 0 reliable.
     this.#transition('Completed');
     this.#lastResponse.send();
-    if (this.#reliable) this.#onTimerJ();
-    else this.#timerJ.start(transactionTimeout(this.#timers));
+    // RFC 3261 §8.2.7: a challenge can be sent statelessly; nothing is kept for retransmissions.
+    const stateless =
+      this.#statelessChallenge && (response.status === 401 || response.status === 407);
+    if (this.#reliable || stateless) {
+      this.#onTimerJ();
+      return true;
+    }
+    if (this.#sharedTimerJ !== undefined) this.#sharedTimerJ.add(this);
+    else {
+      this.#timerJ = new TransactionTimer(this.#clock, () => this.#onTimerJ());
+      this.#timerJ.start(transactionTimeout(this.#timers));
+    }
+    // Completed waits 64*T1 only to absorb retransmissions: keep bytes, not parsed messages.
+    this.#lastResponse.keepBytesOnly();
+    if (this.#request !== undefined) {
+      this.#requestLine = requestLine(this.#request);
+      this.#request = undefined;
+    }
     return true;
   }
 
@@ -106,12 +145,17 @@ export class NonInviteServerTransaction {
     this.#terminate();
   }
 
+  /** @internal Timer J fired in the layer's shared queue (`ServerTransactionOptions.timerJ`). */
+  expire(): void {
+    this.#onTimerJ();
+  }
+
   #onTimerJ(): void {
     if (this.#state === 'Completed') this.#terminate();
   }
 
   #terminate(): void {
-    this.#timerJ.stop();
+    this.#timerJ?.stop();
     this.#transition('Terminated');
     this.#hooks.onTerminated?.(this);
   }

@@ -6,14 +6,15 @@ import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
-import { resolveTimers, type TimerConfig } from './timer-config.js';
+import { DeadlineQueue, type Expirable } from './deadline-queue.js';
+import { resolveTimers, transactionTimeout, type TimerConfig } from './timer-config.js';
 import type {
   ClientTransaction,
   ServerTransaction,
   ServerTransactionHooks,
 } from './transaction.js';
 import { TransactionError, TransactionErrorCode } from './transaction-error.js';
-import { clientKey, isLegacyKey, ownServerKey, serverKey } from './transaction-key.js';
+import { clientKey, detachKey, isLegacyKey, ownServerKey, serverKey } from './transaction-key.js';
 import type { ClientTransactionHandler, TransactionUser } from './transaction-user.js';
 import type { TransactionTransport } from './wire-message.js';
 
@@ -29,6 +30,13 @@ export interface TransactionLayerOptions {
   clock?: Clock;
   timers?: Partial<TimerConfig>;
   logger?: TransactionLogger;
+  /**
+   * Methods (non-INVITE) whose 401/407 challenges go out as from a stateless UAS (RFC 3261
+   * §8.2.7): no transaction waits out Timer J for them, so a storm of unauthenticated REGISTERs
+   * costs a challenge each and no memory; a retransmission gets a fresh challenge. Default
+   * ['REGISTER']; [] keeps every challenge in Completed.
+   */
+  statelessChallenges?: readonly string[];
 }
 
 export interface TransactionLayerStats {
@@ -55,6 +63,9 @@ export class TransactionLayer {
   #strayResponses = 0;
   #strayAcks = 0;
   #retransmittedRequests = 0;
+  /** Timer J of every non-INVITE server transaction (RFC 3261 §17.2.2: 64*T1 for all). */
+  readonly #timerJ: DeadlineQueue<Expirable>;
+  readonly #statelessChallenges: readonly string[];
 
   readonly #dropClient = (tx: ClientTransaction): void => {
     if (this.#client.get(tx.key) === tx) this.#client.delete(tx.key);
@@ -74,6 +85,8 @@ export class TransactionLayer {
     this.#clock = options.clock ?? systemClock;
     this.timers = resolveTimers(options.timers);
     this.#logger = options.logger;
+    this.#timerJ = new DeadlineQueue(this.#clock, transactionTimeout(this.timers));
+    this.#statelessChallenges = options.statelessChallenges ?? ['REGISTER'];
   }
 
   setUser(user: TransactionUser): void {
@@ -168,6 +181,7 @@ export class TransactionLayer {
     for (const tx of [...this.#server.values()]) tx.dispose();
     this.#client.clear();
     this.#server.clear();
+    this.#timerJ.clear();
   }
 
   #receiveResponse(response: SipResponse, incoming: IncomingMessage): void {
@@ -204,12 +218,13 @@ export class TransactionLayer {
     this.#createServer(key, request, incoming);
   }
 
-  #createServer(key: string, request: SipRequest, incoming: IncomingMessage): void {
+  #createServer(parsedKey: string, request: SipRequest, incoming: IncomingMessage): void {
     const user = this.#user;
     if (user === undefined) {
       this.#logger?.warn({ method: request.method }, 'no transaction user: request dropped');
       return;
     }
+    const key = detachKey(parsedKey);
     const options = {
       request,
       flow: incoming.flow,
@@ -219,6 +234,8 @@ export class TransactionLayer {
       timers: this.timers,
       hooks: this.#serverHooks,
       key,
+      timerJ: this.#timerJ,
+      statelessChallenge: this.#statelessChallenges.includes(request.method),
     };
     const tx =
       request.method === 'INVITE'

@@ -1,5 +1,6 @@
 import type { SipRequest } from '../message/sip-message.js';
 import type { Clock } from '../util/clock.js';
+import type { DeadlineQueue, Expirable } from './deadline-queue.js';
 import type { Flow, Target } from '../transport/transport.js';
 import type { InviteClientTransaction } from './invite-client-transaction.js';
 import type { InviteServerTransaction } from './invite-server-transaction.js';
@@ -42,6 +43,16 @@ export interface ServerTransactionOptions {
   hooks?: Partial<ServerTransactionHooks>;
   /** The key the layer files the transaction under (RFC 3261 §17.2.3). */
   key?: string;
+  /**
+   * Shared Timer J of the layer's non-INVITE server transactions (one clock timer for all);
+   * without it the transaction arms its own.
+   */
+  timerJ?: DeadlineQueue<Expirable>;
+  /**
+   * Answer a 401/407 challenge as a stateless UAS (RFC 3261 §8.2.7): the transaction ends as the
+   * challenge is sent, and a retransmitted request is challenged again. Default false.
+   */
+  statelessChallenge?: boolean;
 }
 
 /** Throws when `table` does not allow `from → to`: an illegal move is a bug, never peer input. */

@@ -22,20 +22,28 @@ const PLACEHOLDER_HOST = '0.0.0.0';
  * first send resolved (so the transport has filled the Via sent-by), and reused afterwards.
  */
 export class WireMessage {
-  readonly message: SipMessage;
+  #message: SipMessage | undefined;
+  /** Drop the message once its bytes are taken (see `keepBytesOnly`). */
+  #bytesOnly = false;
+  /** The bytes as a latin1 string once compacted. */
+  #kept: string | undefined;
   readonly #transport: TransactionTransport;
   #target: Target;
   #buffer: Buffer | undefined;
   #flow: Flow | undefined;
+  /** The first send succeeded (the flow is known, or was dropped by `keepBytesOnly`). */
+  #delivered = false;
   readonly #onError: (error: unknown) => void;
   readonly #onFlow: ((flow: Flow) => void) | undefined;
 
   readonly #sent = (flow: Flow): void => {
-    if (this.#flow === undefined) {
+    if (!this.#delivered) {
+      this.#delivered = true;
       this.#flow = flow;
       // Retransmissions go over the flow the first copy used (same socket; stream if §18.1.1 switched).
       this.#target = flowTarget(flow, this.#target);
       this.#onFlow?.(flow);
+      if (this.#bytesOnly) this.#compact();
     }
   };
 
@@ -51,13 +59,35 @@ export class WireMessage {
     onFlow?: (flow: Flow) => void,
   ) {
     this.#transport = transport;
-    this.message = message;
+    this.#message = message;
     this.#target = target;
     this.#onError = onError;
     this.#onFlow = onFlow;
   }
 
-  /** The flow of the first successful send, once known. */
+  /** The message; undefined once only its bytes are kept (see `keepBytesOnly`). */
+  get message(): SipMessage | undefined {
+    return this.#message;
+  }
+
+  /**
+   * Keep only the serialised bytes (as a flat latin1 string) after the first successful send, so a message that waits
+   * for retransmissions (a final response in Completed, 32 s over UDP) does not hold the parsed
+   * object. Takes effect only when the transport can send bytes (`sendBuffer`).
+   */
+  keepBytesOnly(): void {
+    if (this.#transport.sendBuffer === undefined) return;
+    this.#bytesOnly = true;
+    if (this.#delivered) this.#compact();
+  }
+
+  /** The bytes as sent (or as the message serialises now), without sending. */
+  bytes(): Buffer | undefined {
+    if (this.#kept !== undefined) return Buffer.from(this.#kept, 'latin1');
+    return this.#buffer ?? this.#message?.toBuffer();
+  }
+
+  /** The flow of the first successful send, once known (undefined again after `keepBytesOnly`). */
   get flow(): Flow | undefined {
     return this.#flow;
   }
@@ -68,13 +98,23 @@ export class WireMessage {
 
   /** First transmission: the transport serialises (and fills a placeholder Via sent-by). */
   send(): void {
-    this.#dispatch(this.#transport.send(this.message, this.#target));
+    const message = this.#message;
+    if (message === undefined) {
+      this.resend();
+      return;
+    }
+    this.#dispatch(this.#transport.send(message, this.#target));
   }
 
   /** Retransmission: the same bytes again when the transport takes bytes, else the same message. */
   resend(): void {
     const sendBuffer = this.#transport.sendBuffer;
-    if (sendBuffer !== undefined && this.#flow !== undefined) {
+    if (sendBuffer !== undefined && this.#delivered) {
+      if (this.#kept !== undefined) {
+        // a retransmission arrived: the bytes become a Buffer again, reused from now on
+        this.#buffer = Buffer.from(this.#kept, 'latin1');
+        this.#kept = undefined;
+      }
       const buffer = this.#buffer ?? this.#serialise();
       if (buffer !== undefined) {
         this.#dispatch(sendBuffer.call(this.#transport, buffer, this.#target));
@@ -84,8 +124,19 @@ export class WireMessage {
     this.send();
   }
 
+  #compact(): void {
+    const buffer = this.#buffer ?? this.#serialise();
+    if (buffer === undefined) return;
+    // A flat latin1 copy of the bytes: no pooled Buffer slab stays alive for the wait.
+    this.#kept = buffer.toString('latin1');
+    this.#buffer = undefined;
+    this.#message = undefined;
+    this.#flow = undefined; // #target already names where retransmissions go
+  }
+
   #serialise(): Buffer | undefined {
-    const m = this.message;
+    const m = this.#message;
+    if (m === undefined) return undefined;
     // A request whose Via still carries the placeholder was not rewritten in place: send the message.
     if (m.kind === 'request' && (m.topVia === undefined || m.topVia.host === PLACEHOLDER_HOST))
       return undefined;
