@@ -26,6 +26,8 @@ function sameHost(a: string, b: string): boolean {
   return a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
 }
 
+const MEMO_LIMIT = 1024;
+
 let interfaceAddresses: string[] | undefined;
 
 /** Every address of this machine's interfaces: a wildcard listening point answers on each. */
@@ -41,6 +43,9 @@ export class LocalIdentity {
   readonly #transport: ProxyTransport;
   readonly #aliases: readonly ProxyAlias[];
   readonly #recordRouteHost: string | undefined;
+  /** Answers per listening-point snapshot: the transport hands out the same array until it changes. */
+  #cachedFor: readonly ListeningPoint[] | undefined;
+  readonly #cache = new Map<string, unknown>();
 
   constructor(transport: ProxyTransport, aliases: readonly ProxyAlias[], recordRouteHost?: string) {
     this.#transport = transport;
@@ -48,8 +53,29 @@ export class LocalIdentity {
     this.#recordRouteHost = recordRouteHost;
   }
 
+  /**
+   * A memoised answer for the current listening points. Keys come from peers' bytes, so the cache
+   * is bounded: it starts over when full.
+   */
+  #memo<T>(key: string, compute: () => T): T {
+    const points = this.#transport.listeningPoints();
+    if (this.#cachedFor !== points) {
+      this.#cache.clear();
+      this.#cachedFor = points;
+    }
+    if (this.#cache.has(key)) return this.#cache.get(key) as T;
+    const value = compute();
+    if (this.#cache.size >= MEMO_LIMIT) this.#cache.clear();
+    this.#cache.set(key, value);
+    return value;
+  }
+
   /** Whether host (and port, default applied by the caller) names one of our listening points. */
   isLocal(host: string, port: number): boolean {
+    return this.#memo(`l|${host}|${port}`, () => this.#isLocal(host, port));
+  }
+
+  #isLocal(host: string, port: number): boolean {
     for (const a of this.#aliases) {
       if (sameHost(a.host, host) && (a.port === undefined || a.port === port)) return true;
     }
@@ -67,6 +93,10 @@ export class LocalIdentity {
 
   /** Whether host names this proxy on any port: alias, advertised host, listening address. */
   isLocalHost(host: string): boolean {
+    return this.#memo(`h|${host}`, () => this.#isLocalHost(host));
+  }
+
+  #isLocalHost(host: string): boolean {
     if (this.#aliases.some((a) => sameHost(a.host, host))) return true;
     if (this.#recordRouteHost !== undefined && sameHost(this.#recordRouteHost, host)) return true;
     const ip = ipFamily(host) !== 0;
@@ -96,6 +126,10 @@ export class LocalIdentity {
 
   /** The listening point a message to `protocol`/`address` leaves from (what the transport picks). */
   pointFor(protocol: TransportProtocol, address: string): ListeningPoint | undefined {
+    return this.#memo(`p|${protocol}|${address}`, () => this.#pointFor(protocol, address));
+  }
+
+  #pointFor(protocol: TransportProtocol, address: string): ListeningPoint | undefined {
     const family = ipFamily(address) === 6 ? 6 : 4;
     const points = this.#transport.listeningPoints().filter((p) => p.protocol === protocol);
     return (
@@ -107,6 +141,12 @@ export class LocalIdentity {
 
   /** The listening point a flow arrived on. */
   inboundPoint(protocol: TransportProtocol, local: Endpoint): ListeningPoint | undefined {
+    return this.#memo(`i|${protocol}|${local.address}|${local.port}`, () =>
+      this.#inboundPoint(protocol, local),
+    );
+  }
+
+  #inboundPoint(protocol: TransportProtocol, local: Endpoint): ListeningPoint | undefined {
     const points = this.#transport.listeningPoints().filter((p) => p.protocol === protocol);
     return (
       points.find(
@@ -122,6 +162,11 @@ export class LocalIdentity {
    * transport parameter so the route set reaches the same listening point).
    */
   recordRouteUri(point: ListeningPoint, seen: Endpoint): string {
+    const key = `r|${point.protocol}|${point.local.address}|${point.local.port}|${seen.address}`;
+    return this.#memo(key, () => this.#recordRouteUri(point, seen));
+  }
+
+  #recordRouteUri(point: ListeningPoint, seen: Endpoint): string {
     const adv = point.advertised;
     let host: string;
     let port: number;

@@ -34,6 +34,21 @@ export interface BranchOwner {
   onBranch2xxAgain(branch: ProxyBranch, response: SipResponse): void;
 }
 
+/** One armed Timer C in the proxy's shared queue; disarmed by forgetting its branch. */
+class TimerCWait {
+  branch: ProxyBranch | undefined;
+
+  constructor(branch: ProxyBranch) {
+    this.branch = branch;
+  }
+
+  expire(): void {
+    const branch = this.branch;
+    this.branch = undefined;
+    branch?.onTimerC(this);
+  }
+}
+
 const IGNORE: ClientTransactionHandler = {
   onResponse: () => undefined,
   onTimeout: () => undefined,
@@ -56,7 +71,7 @@ export class ProxyBranch {
   /** Status to settle with if a CANCEL gets no answer: 487 asked by the caller, 408 by Timer C. */
   #cancelStatus: number | undefined;
   #cancelSent = false;
-  #timerC: TimerHandle | undefined;
+  #timerC: TimerCWait | undefined;
   #cancelTimer: TimerHandle | undefined;
   /** ForwardTarget.timeoutMs, from the branch's start. */
   #branchTimer: TimerHandle | undefined;
@@ -273,10 +288,14 @@ export class ProxyBranch {
 
   #armTimerC(): void {
     this.#stopTimerC();
-    this.#timerC = this.#env.clock.setTimeout(() => this.#onTimerC(), this.#env.timerC);
+    const wait = new TimerCWait(this);
+    this.#timerC = wait;
+    this.#env.timerCQueue.add(wait);
   }
 
-  #onTimerC(): void {
+  /** A queued Timer C wait came due; only the latest one armed counts. */
+  onTimerC(wait: TimerCWait): void {
+    if (wait !== this.#timerC) return;
     this.#timerC = undefined;
     if (this.settled) return;
     // RFC 3261 §16.8: Timer C after a provisional → CANCEL; before any → as if 408 arrived.
@@ -297,7 +316,9 @@ export class ProxyBranch {
   }
 
   #stopTimerC(): void {
-    this.#env.clock.clearTimeout(this.#timerC);
+    const wait = this.#timerC;
+    if (wait === undefined) return;
+    wait.branch = undefined; // the queued wait no longer keeps the branch alive
     this.#timerC = undefined;
   }
 

@@ -1,4 +1,5 @@
 import type { SipResolver } from '../dns/sip-resolver.js';
+import type { DeadlineQueue, Expirable } from '../transaction/deadline-queue.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { Clock } from '../util/clock.js';
 import type { LocalIdentity } from './local-identity.js';
@@ -12,6 +13,8 @@ export interface ProxyEnv {
   readonly clock: Clock;
   /** Timer C, ms (RFC 3261 §16.6 item 11). */
   readonly timerC: number;
+  /** Every branch's Timer C on one clock timer (one fixed delay: a FIFO of waits). */
+  readonly timerCQueue: DeadlineQueue<Expirable>;
   /** 64*T1: how long a cancelled branch may take to answer (RFC 3261 §9.1). */
   readonly cancelWait: number;
   readonly identity: LocalIdentity;

@@ -10,6 +10,7 @@ import type { ServerTransaction } from '../transaction/transaction.js';
 import type { TransactionError } from '../transaction/transaction-error.js';
 import type { TransactionUser } from '../transaction/transaction-user.js';
 import type { IncomingMessage } from '../transport/transport.js';
+import { DeadlineQueue } from '../transaction/deadline-queue.js';
 import { systemClock } from '../util/clock.js';
 import { loopHash } from './branch-id.js';
 import { LocalIdentity } from './local-identity.js';
@@ -59,11 +60,13 @@ export class SipProxy implements TransactionUser {
       options.recordRouteHost,
     );
     const timers = options.transactions.timers;
+    const timerC = options.timerC ?? timers.timerC;
     this.#env = {
       transactions: options.transactions,
       transport: options.transport,
       clock,
-      timerC: options.timerC ?? timers.timerC,
+      timerC,
+      timerCQueue: new DeadlineQueue(clock, timerC),
       cancelWait: 64 * timers.T1,
       identity,
       contactAlias: options.contactAlias !== false,

@@ -54,6 +54,9 @@ function flowClosed(target: Target): TransportError {
 export class OutboundRouter {
   readonly #ctx: OutboundContext;
   readonly #pending = new Map<string, Promise<Connection>>();
+  /** sent-by per protocol and local endpoint; valid while the listening points stay the same. */
+  readonly #sentByCache = new Map<string, SentBy>();
+  #sentByPoints = -1;
 
   constructor(ctx: OutboundContext) {
     this.#ctx = ctx;
@@ -230,6 +233,21 @@ export class OutboundRouter {
 
   /** sent-by for a request leaving over `protocol` from `local` (§18.1.1: the listening point's address). */
   #sentBy(protocol: TransportProtocol, local: Endpoint): SentBy {
+    // Listening points are only ever added: their count tells whether the cache is current.
+    if (this.#sentByPoints !== this.#ctx.points.length) {
+      this.#sentByCache.clear();
+      this.#sentByPoints = this.#ctx.points.length;
+    }
+    const key = `${protocol}|${local.address}|${local.port}`;
+    let sentBy = this.#sentByCache.get(key);
+    if (sentBy === undefined) {
+      sentBy = this.#computeSentBy(protocol, local);
+      this.#sentByCache.set(key, sentBy);
+    }
+    return sentBy;
+  }
+
+  #computeSentBy(protocol: TransportProtocol, local: Endpoint): SentBy {
     const family = familyOf(local.address);
     const points = this.#ctx.points.filter((p) => p.protocol === protocol);
     const lp = points.find((p) => familyOf(p.local.address) === family) ?? points[0];

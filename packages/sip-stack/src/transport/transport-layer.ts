@@ -52,6 +52,8 @@ export class TransportLayer implements TransportSender {
   readonly #udp: UdpListener[] = [];
   readonly #listeners: (StreamListener | WsListener)[] = [];
   readonly #points: ListeningPoint[] = [];
+  /** Frozen copy handed out by `listeningPoints()`; replaced (never changed) when a point is added. */
+  #pointsView: readonly ListeningPoint[] = Object.freeze([]);
   readonly #flowClosed = new Set<FlowClosedHandler>();
   readonly #connCtx: ConnectionContext;
   readonly #tlsClientOptions: TlsClientOptions | undefined;
@@ -146,6 +148,7 @@ export class TransportLayer implements TransportSender {
       point = l.point;
     }
     this.#points.push(point);
+    this.#pointsView = Object.freeze(this.#points.slice());
     return point;
   }
 
@@ -162,8 +165,9 @@ export class TransportLayer implements TransportSender {
     else this.#connCtx.flowIdSuffix = hooks.flowIdSuffix;
   }
 
+  /** The listening points; the same frozen array until another point is added. */
   listeningPoints(): readonly ListeningPoint[] {
-    return this.#points.slice();
+    return this.#pointsView;
   }
 
   /** The single consumer of incoming messages (the transaction layer). */

@@ -1,6 +1,8 @@
 /** A bound UDP socket: datagrams in, datagrams out. Socket errors are reported, never thrown. */
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupOneOptions } from 'node:dns';
 import { TransportError } from './transport-error.js';
 import type { Endpoint, ListeningPoint, ListenSpec } from './transport.js';
 import { ipFamily, normaliseAddress } from './ip-address.js';
@@ -10,19 +12,42 @@ export interface UdpListenerHandler {
   onListenerError(point: ListeningPoint, err: unknown): void;
 }
 
+type LookupCallback = (err: Error | null, address: string, family: number) => void;
+
+/**
+ * The socket's address lookup: an IP literal (every address the transport sends to) is answered
+ * synchronously, so a send does not go through dns.lookup and an extra tick; names still resolve.
+ */
+function literalLookup(
+  host: string,
+  options: number | LookupOneOptions,
+  callback: LookupCallback,
+): void {
+  const family = ipFamily(host);
+  if (family !== 0) {
+    callback(null, host, family);
+    return;
+  }
+  const opts: LookupOneOptions = typeof options === 'number' ? { family: options } : options;
+  dnsLookup(host, opts, callback);
+}
+
 export class UdpListener {
   readonly point: ListeningPoint;
+  /** 6 for an IPv6 socket (which may be dual-stack), else 4. */
+  readonly family: 4 | 6;
   readonly #socket: Socket;
   #closed = false;
 
   private constructor(socket: Socket, point: ListeningPoint) {
     this.#socket = socket;
     this.point = point;
+    this.family = ipFamily(point.local.address) === 6 ? 6 : 4;
   }
 
   static async listen(spec: ListenSpec, handler: UdpListenerHandler): Promise<UdpListener> {
     const family = ipFamily(spec.address);
-    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (err) =>
         reject(new TransportError('SIP_ERR_LISTEN', err.message, { cause: err })),
@@ -48,10 +73,6 @@ export class UdpListener {
       }),
     );
     return listener;
-  }
-
-  get family(): 4 | 6 {
-    return ipFamily(this.point.local.address) === 6 ? 6 : 4;
   }
 
   send(bytes: Buffer, remote: Endpoint): Promise<void> {
