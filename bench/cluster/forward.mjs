@@ -45,7 +45,8 @@ async function meshWorker(index, dir) {
     handler: {
       onFlowBytes: (kind, id, bytes) => {
         if (bytes.length === 1) {
-          if (index === 1) mesh.sendFlowBytes(0, 'inbound', id, bytes); // ping → pong
+          if (index === 1)
+            mesh.sendFlowBytes(0, 'inbound', id, bytes); // ping → pong
           else onPong?.();
           return;
         }
@@ -113,7 +114,7 @@ async function ipcWorker(index) {
 
 /** Sends in batches of BATCH per event-loop turn, as a busy worker would. */
 async function send(n, one) {
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     for (let k = 0; k < BATCH && i < n; k++, i++) one();
     await new Promise((r) => setImmediate(r));
   }
@@ -132,7 +133,9 @@ function once(t) {
 
 async function runMode(mode) {
   const dir = mkdtempSync(join(tmpdir(), 'sb-fwd-'));
-  const ws = [0, 1].map((i) => cluster.fork({ FWD_MODE: mode, FWD_INDEX: String(i), FWD_DIR: dir }));
+  const ws = [0, 1].map((i) =>
+    cluster.fork({ FWD_MODE: mode, FWD_INDEX: String(i), FWD_DIR: dir }),
+  );
   const primaryCpu0 = cpuMs(process.cpuUsage());
   const wait = (w, t) => new Promise((r) => w.on('message', (m) => m.t === t && r(m)));
   if (mode === 'ipc') for (const w of ws) w.on('message', (m) => m.t === 'fwd' && ws[m.to].send(m));

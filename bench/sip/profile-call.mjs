@@ -76,47 +76,143 @@ async function oneRun(o) {
   seedSwitchboard(dataDir, users, DOMAIN);
   writeSippFiles(dir, users, { domain: DOMAIN, callee, order: 'SEQUENTIAL' });
   const [sipPort, httpPort, uasPort, uacPort] = [
-    await freePort(), await freePort(), await freePort(), await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
   ];
   const nodeArgs = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
   if (o.perf) nodeArgs.push('--perf-basic-prof');
   const srv = spawn(
     process.execPath,
-    [...nodeArgs, CLI, 'start', '--data-dir', dataDir, '--host', '127.0.0.1',
-      '--port', String(httpPort), '--sip-host', '127.0.0.1', '--sip-udp-port', String(sipPort),
-      '--sip-tcp-port', 'off', '--sip-ws-port', 'off', '--media-mode', 'never',
-      '--log-level', 'warn'],
+    [
+      ...nodeArgs,
+      CLI,
+      'start',
+      '--data-dir',
+      dataDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(httpPort),
+      '--sip-host',
+      '127.0.0.1',
+      '--sip-udp-port',
+      String(sipPort),
+      '--sip-tcp-port',
+      'off',
+      '--sip-ws-port',
+      'off',
+      '--media-mode',
+      'never',
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const target = `127.0.0.1:${sipPort}`;
   let uas;
   try {
     await sleep(3000);
-    const reg = sipp(dir, target, ['-sf', path.join(SCENARIOS, 'register-digest.xml'),
-      '-inf', path.join(dir, 'callee.csv'), '-p', String(uasPort), '-m', '1', '-timeout', '10',
-      '-auth_uri', DOMAIN], 15000);
+    const reg = sipp(
+      dir,
+      target,
+      [
+        '-sf',
+        path.join(SCENARIOS, 'register-digest.xml'),
+        '-inf',
+        path.join(dir, 'callee.csv'),
+        '-p',
+        String(uasPort),
+        '-m',
+        '1',
+        '-timeout',
+        '10',
+        '-auth_uri',
+        DOMAIN,
+      ],
+      15000,
+    );
     if (reg.status !== 0) throw new Error(`callee registration failed (sipp exit ${reg.status})`);
-    uas = spawn('sipp', ['-sf', path.join(SCENARIOS, 'uas.xml'), '-i', '127.0.0.1',
-      '-p', String(uasPort), '-nostdin', '-timeout', '300s'], { cwd: dir, stdio: 'ignore' });
+    uas = spawn(
+      'sipp',
+      [
+        '-sf',
+        path.join(SCENARIOS, 'uas.xml'),
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(uasPort),
+        '-nostdin',
+        '-timeout',
+        '300s',
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    );
     await sleep(500);
     if (o.warmCalls > 0) {
-      const warm = sipp(dir, target, ['-sf', path.join(SCENARIOS, 'uac-auth.xml'),
-        '-inf', path.join(dir, 'uac.csv'), '-p', String(uacPort), '-r', String(o.rate),
-        '-m', String(o.warmCalls), '-timeout', '60', '-auth_uri', `${callee}@${DOMAIN}`, '-d', '200'],
-        90000);
+      const warm = sipp(
+        dir,
+        target,
+        [
+          '-sf',
+          path.join(SCENARIOS, 'uac-auth.xml'),
+          '-inf',
+          path.join(dir, 'uac.csv'),
+          '-p',
+          String(uacPort),
+          '-r',
+          String(o.rate),
+          '-m',
+          String(o.warmCalls),
+          '-timeout',
+          '60',
+          '-auth_uri',
+          `${callee}@${DOMAIN}`,
+          '-d',
+          '200',
+        ],
+        90000,
+      );
       if (warm.status !== 0) throw new Error(`warm-up calls failed (sipp exit ${warm.status})`);
       await sleep(500);
     }
     const perf = o.perf
-      ? spawn('perf', ['record', '-F', '499', '-g', '-o', path.join(dir, 'perf.data'), '-p', String(srv.pid)], { stdio: 'ignore' })
+      ? spawn(
+          'perf',
+          ['record', '-F', '499', '-g', '-o', path.join(dir, 'perf.data'), '-p', String(srv.pid)],
+          { stdio: 'ignore' },
+        )
       : undefined;
     const threads0 = threadTicks(srv.pid);
     const t0 = processTicks(srv.pid);
     const statFile = path.join(dir, 'uac.stat.csv');
-    const uac = sipp(dir, target, ['-sf', path.join(SCENARIOS, 'uac-auth.xml'),
-      '-inf', path.join(dir, 'uac.csv'), '-p', String(uacPort), '-r', String(o.rate),
-      '-m', String(o.calls), '-timeout', '60', '-auth_uri', `${callee}@${DOMAIN}`, '-d', '200',
-      '-trace_stat', '-stf', statFile], 90000);
+    const uac = sipp(
+      dir,
+      target,
+      [
+        '-sf',
+        path.join(SCENARIOS, 'uac-auth.xml'),
+        '-inf',
+        path.join(dir, 'uac.csv'),
+        '-p',
+        String(uacPort),
+        '-r',
+        String(o.rate),
+        '-m',
+        String(o.calls),
+        '-timeout',
+        '60',
+        '-auth_uri',
+        `${callee}@${DOMAIN}`,
+        '-d',
+        '200',
+        '-trace_stat',
+        '-stf',
+        statFile,
+      ],
+      90000,
+    );
     const t1 = processTicks(srv.pid);
     const threads = threadTicks(srv.pid, threads0);
     if (perf !== undefined) {
@@ -126,9 +222,18 @@ async function oneRun(o) {
     const cpuMs = ((t1 - t0) * 1000) / HZ;
     const perThread = Object.entries(threads)
       .filter(([, v]) => v.user + v.sys > 0)
-      .map(([name, v]) => `${name} ${((v.user * 1000) / HZ / o.calls).toFixed(2)}u+${((v.sys * 1000) / HZ / o.calls).toFixed(2)}s`)
+      .map(
+        ([name, v]) =>
+          `${name} ${((v.user * 1000) / HZ / o.calls).toFixed(2)}u+${((v.sys * 1000) / HZ / o.calls).toFixed(2)}s`,
+      )
       .join(', ');
-    return { dir, exit: uac.status, cpuMsPerCall: cpuMs / o.calls, stats: lastStats(statFile), perThread };
+    return {
+      dir,
+      exit: uac.status,
+      cpuMsPerCall: cpuMs / o.calls,
+      stats: lastStats(statFile),
+      perThread,
+    };
   } finally {
     if (uas !== undefined) uas.kill('SIGTERM');
     srv.kill('SIGTERM');
@@ -189,9 +294,30 @@ for (let i = 0; i < o.repeat; i++) {
     for (const f of prof) console.log(summarize(path.join(r.dir, f), { top: 40 }));
   }
   if (o.perf) {
-    const report = spawnSync('perf', ['report', '-i', path.join(r.dir, 'perf.data'), '--no-children',
-      '--sort', 'dso,sym', '--stdio', '-g', 'none', '--percent-limit', '0.4'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    console.log(report.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')).slice(0, 70).join('\n'));
+    const report = spawnSync(
+      'perf',
+      [
+        'report',
+        '-i',
+        path.join(r.dir, 'perf.data'),
+        '--no-children',
+        '--sort',
+        'dso,sym',
+        '--stdio',
+        '-g',
+        'none',
+        '--percent-limit',
+        '0.4',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
+    console.log(
+      report.stdout
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .slice(0, 70)
+        .join('\n'),
+    );
   }
   if (o.keep) console.log(`kept ${r.dir}`);
   else rmSync(r.dir, { recursive: true, force: true });

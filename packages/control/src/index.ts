@@ -149,7 +149,12 @@ export { runCli } from './cli/run-cli.js';
 // The SIP edge and its parts (embedding: build your own node around them).
 export { EdgeNode } from './edge/edge-node.js';
 export type { EdgeNodeDeps } from './edge/edge-node.js';
-export type { EdgeOptions, EdgeMediaOptions, MediaMode, OutboundMode } from './edge/edge-options.js';
+export type {
+  EdgeOptions,
+  EdgeMediaOptions,
+  MediaMode,
+  OutboundMode,
+} from './edge/edge-options.js';
 export { TrunkDispatcher } from './edge/trunk-dispatcher.js';
 export type { TrunkDispatcherOptions } from './edge/trunk-dispatcher.js';
 export { formatEdgeMetrics, EdgeCounters } from './edge/edge-metrics.js';

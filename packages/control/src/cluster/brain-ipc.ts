@@ -73,8 +73,9 @@ export function serveBrain(channel: IpcChannel, brain: Brain): void {
     if (!isRecord(m) || m['t'] !== 'brain') return;
     const call = m as unknown as BrainCall;
     if (!BRAIN_METHODS.includes(call.method)) return;
-    const fn = brain[call.method] as (arg: unknown) => Promise<unknown>;
-    fn.call(brain, call.arg).then(
+    const invoke = (arg: unknown): Promise<unknown> =>
+      (brain[call.method] as (this: Brain, a: unknown) => Promise<unknown>).call(brain, arg);
+    invoke(call.arg).then(
       (value) => reply(channel, { t: 'brain-res', id: call.id, ok: true, value }),
       (err: unknown) =>
         reply(channel, { t: 'brain-res', id: call.id, ok: false, error: String(err) }),

@@ -16,7 +16,7 @@ import {
   type RunningSwitchboard,
   type StartOptions,
 } from '../server/switchboard-server.js';
-import { serveBrain, type IpcChannel } from './brain-ipc.js';
+import { serveBrain } from './brain-ipc.js';
 import {
   CLUSTER_INIT_ENV,
   isMessage,
@@ -72,7 +72,7 @@ function waitAll(
               reject(new Error(`SIP worker ${i} failed: ${m.error}`));
             } else if (isMessage<WorkerToPrimary>(m, t)) {
               done();
-              resolve(m as WorkerToPrimary);
+              resolve(m);
             }
           };
           const onExit = (code: number): void => {
@@ -120,7 +120,7 @@ export async function runSwitchboardCluster(
       // the init travels in the environment: a message could arrive before the worker listens
       const w = cluster.fork({ [CLUSTER_INIT_ENV]: JSON.stringify(init) });
       workers.push(w);
-      serveBrain(w as unknown as IpcChannel, server.brain);
+      serveBrain(w, server.brain);
     }
     await waitAll(workers, 'mesh-listening', timeoutMs);
     const ready = waitAll(workers, 'mesh-ready', timeoutMs);

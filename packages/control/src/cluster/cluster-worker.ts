@@ -93,7 +93,8 @@ export async function runClusterWorker(
     ...(auth === undefined ? {} : { authenticate: (req) => auth.authenticate(req) }),
   });
   let node: EdgeNode | undefined;
-  let location: ReplicatedLocationService | undefined;
+  // The mesh delivers replication before the location service exists: read it through a holder.
+  const held: { location?: ReplicatedLocationService } = {};
   const mesh = new WorkerMesh({
     dir: init.meshDir,
     index,
@@ -116,16 +117,17 @@ export async function runClusterWorker(
       onControl: (value) => {
         const c = value as { t?: string; c?: LocationReplication };
         if (c.t === 'loc' && c.c !== undefined)
-          location
+          held.location
             ?.applyRemote(c.c)
             .catch((err: unknown) => log.warn({ err }, 'replication failed'));
       },
     },
   });
-  location = new ReplicatedLocationService({
+  const location = new ReplicatedLocationService({
     publish: (c) => mesh.broadcastControl({ t: 'loc', c }),
     emitExpiry: index === 0,
   });
+  held.location = location;
   const options = serviceOptions(config, log);
   const listen: ListenSpec[] = options.listen.map((s) =>
     init.sharedPorts ? { ...s, exclusive: false } : { ...s, port: 0 },

@@ -73,7 +73,9 @@ export async function startSwitchboard(
     ),
   });
   const sipLog = log.child({ component: 'sip' });
-  const edge = config.sip.enabled ? createEdgeService(config, brain, sipLog, store.secrets) : undefined;
+  const edge = config.sip.enabled
+    ? createEdgeService(config, brain, sipLog, store.secrets)
+    : undefined;
   const components: ServerComponent[] = [];
   const runtime = new NodeRuntime({
     components,

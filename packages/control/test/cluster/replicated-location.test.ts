@@ -104,7 +104,7 @@ t.test('a snapshot brings a late copy up to date', async (t) => {
   t.equal(await b.count(), 1);
 });
 
-t.test('mesh frames split anywhere are reassembled; garbage stops the reader', async (t) => {
+t.test('mesh frames split anywhere are reassembled; garbage stops the reader', (t) => {
   const got: string[] = [];
   const reader = new FrameReader(3, {
     onFlowBytes: (kind, id, bytes, from) => got.push(`${kind}|${id}|${bytes.toString()}|${from}`),
@@ -121,4 +121,5 @@ t.test('mesh frames split anywhere are reassembled; garbage stops the reader', a
       Buffer.from([0xff, 0xff, 0xff, 0xff, 1]),
     ),
   );
+  t.end();
 });

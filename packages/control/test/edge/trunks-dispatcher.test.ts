@@ -181,10 +181,11 @@ t.test('dispatcher: a gateway that does not resolve counts as a failed probe', a
   t.equal(named?.state, 'down');
 });
 
-t.test('dispatcher: tracking is bounded', async (t) => {
+t.test('dispatcher: tracking is bounded', (t) => {
   const { d } = setup({ maxGateways: 2 });
   for (let i = 0; i < 10; i++) d.track({ host: `192.0.2.${20 + i}`, port: 5060, transport: 'udp' });
   t.equal(d.status().length, 2);
+  t.end();
 });
 
 t.test('dispatcher over real sockets: OPTIONS to a live and a silent gateway', async (t) => {

@@ -7,7 +7,7 @@ import { TransportLayer } from '../../src/transport/transport-layer.js';
 import type { Flow, Target } from '../../src/transport/transport.js';
 import { collect, countResponses, sipRequest, tcpPeer, udpPeer } from '../support/sip-peers.js';
 
-t.test('parseFlowId reads protocol, endpoints and keeps the id with its suffix', async (t) => {
+t.test('parseFlowId reads protocol, endpoints and keeps the id with its suffix', (t) => {
   const v4 = parseFlowId('tcp:10.0.0.1:5060->10.0.0.2:40312#17@w1');
   t.same(v4, {
     protocol: 'tcp',
@@ -21,6 +21,7 @@ t.test('parseFlowId reads protocol, endpoints and keeps the id with its suffix',
   t.equal(v6?.remote.port, 5062);
   t.equal(parseFlowId('garbage'), undefined);
   t.equal(parseFlowId('sctp:1.2.3.4:1->1.2.3.4:2'), undefined);
+  t.end();
 });
 
 t.test(
@@ -74,22 +75,24 @@ t.test('a throwing dispatch hook keeps the message local', async (t) => {
 t.test(
   'a response pinned to a TCP flow held by another layer is written on that connection',
   async (t) => {
-    let b: TransportLayer | undefined;
+    // a forwards to b, which is created after it: the closure reads it through a holder.
+    const held: { b?: TransportLayer } = {};
     const a = new TransportLayer({
       flowIdSuffix: '@w0',
       dispatch: (bytes, flow) => {
-        b?.injectReceived(bytes, flow);
+        held.b?.injectReceived(bytes, flow);
         return 'handled';
       },
     });
-    b = new TransportLayer({
+    const b = new TransportLayer({
       flowIdSuffix: '@w1',
       remoteFlows: {
         isRemote: (id) => id.endsWith('@w0'),
         write: (id, bytes) => a.writeFlow(id, bytes),
       },
     });
-    t.teardown(() => Promise.all([a.close(), b?.close()]));
+    held.b = b;
+    t.teardown(() => Promise.all([a.close(), b.close()]));
     const lp = await a.listen({ protocol: 'tcp', address: '127.0.0.1', port: 0 });
     await b.listen({ protocol: 'tcp', address: '127.0.0.1', port: 0 });
     const inboxB = collect(b);
