@@ -8,9 +8,8 @@
 import { pino } from 'pino';
 import { parseFlowId, type Flow, type ListenSpec } from '@switchboard/sip-stack';
 import { Authenticator } from '../brain/authenticator.js';
-import { serviceOptions } from '../server/edge-service.js';
+import { openRelay, serviceOptions, type OpenedRelay } from '../server/edge-service.js';
 import { EdgeNode } from '../edge/edge-node.js';
-import { startRelay, type StartedRelay } from '../edge/relay-port.js';
 import { CachingDirectory } from '../store/caching-directory.js';
 import { openDatabase } from '../store/sqlite/open-database.js';
 import { SqliteDirectory } from '../store/sqlite/sqlite-directory.js';
@@ -133,9 +132,9 @@ export async function runClusterWorker(
     init.sharedPorts ? { ...s, exclusive: false } : { ...s, port: 0 },
   );
   const media = { ...options.media, ports: relaySlice(options.media.ports, index, workers) };
-  let relay: StartedRelay | undefined;
+  let relay: OpenedRelay | undefined;
   try {
-    relay = startRelay(media, log);
+    relay = openRelay(media, log);
     node = new EdgeNode(
       { ...options, listen, media },
       {

@@ -13,7 +13,7 @@ import { RtpRelay } from '@switchboard/rtp-relay';
 import { NativeMediaRelay, type NativeRelay } from '../b2bua-bridge/native-media-relay.js';
 import type { Brain } from '../brain/brain.js';
 import type { SwitchboardConfig } from '../cli/config.js';
-import { edgeOptions } from '../edge/edge-component.js';
+import { edgeOptions } from '../edge/edge-config.js';
 import { formatEdgeMetrics, type RelaySnapshot } from '../edge/edge-metrics.js';
 import { EdgeNode } from '../edge/edge-node.js';
 import type { EdgeLogger, EdgeMediaOptions, EdgeOptions } from '../edge/edge-options.js';
