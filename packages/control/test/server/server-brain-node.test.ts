@@ -3,7 +3,7 @@ import type { Test } from 'tap';
 import { runCli } from '../../src/cli/run-cli.js';
 import type { RunningEdgeNode } from '../../src/server/edge-node-server.js';
 import { DOMAIN, demoUa, register, sdpFor } from '../edge/support/edge-fixture.js';
-import { findRedisServer, startRedisServer } from './support/redis-server.js';
+import { findRedisServer, startRedisServer } from '../../../registrar/test/support/redis-server.js';
 import {
   cliIo,
   passwordsIn,
