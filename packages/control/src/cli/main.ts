@@ -8,18 +8,7 @@ const io = {
 };
 const result = await runCli(process.argv.slice(2), io);
 const node = runningNode(result);
-const cluster = result.cluster;
-if (cluster !== undefined) {
-  const stop = (signal: string) => {
-    io.err(`${signal}: stopping the SIP workers and the control plane\n`);
-    cluster.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-} else if (node === undefined) {
+if (node === undefined) {
   process.exitCode = result.code;
 } else {
   let signals = 0;
@@ -37,7 +26,7 @@ if (cluster !== undefined) {
       );
       return;
     }
-    const calls = node.edge?.node?.calls.size ?? 0;
+    const calls = node.edge?.activeCalls() ?? 0;
     io.err(
       `${signal}: draining (${calls} calls; new calls get 503), then stopping. ` +
         `Send ${signal} again to stop at once.\n`,

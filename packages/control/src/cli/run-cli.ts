@@ -136,18 +136,13 @@ async function runStart(config: SwitchboardConfig, io: CliIo): Promise<CliResult
   const logger = pino({ level: config.logLevel });
   const http = (port: number): string => `http://${config.http.host}:${port}`;
   let result: CliResult;
-  if (config.workers > 1 && config.brain === undefined) {
+  if (config.workers > 1 && config.brain === undefined && config.sip.enabled) {
     const cluster = await runSwitchboardCluster(config, { logger, print: io.out });
     io.out(
-      `Switchboard control plane listening on ${http(cluster.server.httpPort)} (data in ${config.dataDir}).\n` +
-        `SIP listening on ${cluster
-          .listeningPoints(0)
-          .map((lp) => `${lp.protocol} ${lp.local.address}:${lp.local.port}`)
-          .join(', ')} with ${cluster.workers} worker processes.\n`,
+      `Switchboard control plane listening on ${http(cluster.server.httpPort)} (data in ${config.dataDir}).\n`,
     );
-    return { code: 0, cluster };
-  }
-  if (config.brain === undefined) {
+    result = { code: 0, cluster, server: cluster.server };
+  } else if (config.brain === undefined) {
     const server = await startSwitchboard(config, { logger, print: io.out });
     io.out(
       `Switchboard control plane listening on ${http(server.httpPort)} (data in ${config.dataDir}).\n`,
@@ -161,7 +156,7 @@ async function runStart(config: SwitchboardConfig, io: CliIo): Promise<CliResult
     result = { code: 0, edgeNode };
   }
   for (const line of runningNode(result)?.edge?.describe() ?? []) io.out(`${line}\n`);
-  if (config.workers > 1)
+  if (config.workers > 1 && config.brain !== undefined)
     io.out(`${config.workers} workers requested with --brain: running one SIP process.\n`);
   return result;
 }

@@ -18,6 +18,7 @@ import type {
   RouteRequest,
 } from '../brain/brain.js';
 import type { RouteDecision } from '../brain/directive.js';
+import type { SecretStore } from '../store/secret-store.js';
 
 /** The part of `process` / `cluster.Worker` used for IPC. */
 export interface IpcChannel {
@@ -38,8 +39,16 @@ function reply(channel: IpcChannel, message: BrainReply): void {
 }
 
 type BrainMethod =
-  'route' | 'authenticate' | 'presenceEvent' | 'admit' | 'release' | 'cacStatus' | 'cacReset';
+  | 'route'
+  | 'authenticate'
+  | 'presenceEvent'
+  | 'admit'
+  | 'release'
+  | 'cacStatus'
+  | 'cacReset'
+  | 'secret';
 const BRAIN_METHODS: readonly BrainMethod[] = [
+  'secret',
   'route',
   'authenticate',
   'presenceEvent',
@@ -68,13 +77,23 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Primary side: answers brain calls a worker makes. */
-export function serveBrain(channel: IpcChannel, brain: Brain): void {
+export function serveBrain(
+  channel: IpcChannel,
+  brain: Brain,
+  secrets?: Pick<SecretStore, 'get'>,
+): void {
   channel.on('message', (m) => {
     if (!isRecord(m) || m['t'] !== 'brain') return;
     const call = m as unknown as BrainCall;
     if (!BRAIN_METHODS.includes(call.method)) return;
+    const method = call.method;
     const invoke = (arg: unknown): Promise<unknown> =>
-      (brain[call.method] as (this: Brain, a: unknown) => Promise<unknown>).call(brain, arg);
+      method === 'secret'
+        ? // trunk credentials stay encrypted in the primary's store; a worker asks per use
+          typeof arg === 'string' && secrets !== undefined
+          ? secrets.get(arg)
+          : Promise.resolve(undefined)
+        : (brain[method] as (this: Brain, a: unknown) => Promise<unknown>).call(brain, arg);
     invoke(call.arg).then(
       (value) => reply(channel, { t: 'brain-res', id: call.id, ok: true, value }),
       (err: unknown) =>
@@ -134,6 +153,11 @@ export class ClusterBrain implements Brain {
   cacReset(accountId?: string): Promise<{ ok: true; cleared: number }> {
     return this.#call('cacReset', accountId);
   }
+
+  /** Trunk secrets, read by the primary from its encrypted store. */
+  readonly secrets: Pick<SecretStore, 'get'> = {
+    get: (ref) => this.#call<string | undefined>('secret', ref),
+  };
 
   /** Fails every call still waiting (the primary went away). */
   close(): void {

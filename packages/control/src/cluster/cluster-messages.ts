@@ -1,6 +1,8 @@
 /** Messages between the cluster primary and its SIP workers (cluster IPC, JSON). */
 import type { ListeningPoint } from '@switchboard/sip-stack';
 import type { SwitchboardConfig } from '../cli/config.js';
+import type { EdgeSnapshot } from '../edge/edge-metrics.js';
+import type { RelayHealth } from '../server/edge-service.js';
 
 /** Environment variable carrying a worker's `WorkerInit` (JSON). */
 export const CLUSTER_INIT_ENV = 'SWITCHBOARD_CLUSTER_INIT';
@@ -14,6 +16,8 @@ export interface WorkerInit {
   config: SwitchboardConfig;
   /** True: every worker shares the SIP ports (cluster); false: each binds its own (tests, diagnostics). */
   sharedPorts: boolean;
+  /** True when this worker replaces one that exited: it copies the registrations from a peer. */
+  restarted?: boolean;
 }
 
 /** What a worker reports when asked (diagnostics, tests). */
@@ -31,15 +35,33 @@ export interface WorkerInspection {
   meshDropped: number;
 }
 
+/** Questions the primary asks a worker; each is answered by a `reply` with the same id. */
+export type WorkerRequest =
+  | { t: 'inspect'; id: number }
+  | { t: 'snapshot'; id: number }
+  | { t: 'drain'; id: number; timeoutMs: number }
+  /** A restarted peer listens again: connect to it (answered once connected). */
+  | { t: 'mesh-peer'; id: number; index: number };
+
 export type PrimaryToWorker =
-  { t: 'mesh-connect' } | { t: 'start' } | { t: 'inspect'; id: number } | { t: 'stop' };
+  { t: 'mesh-connect' } | { t: 'start' } | { t: 'stop' } | WorkerRequest;
+
+/** What a reply carries for each request. */
+export interface WorkerReplies {
+  inspect: WorkerInspection;
+  snapshot: EdgeSnapshot;
+  drain: boolean;
+  'mesh-peer': boolean;
+}
 
 export type WorkerToPrimary =
   | { t: 'mesh-listening' }
   | { t: 'mesh-ready' }
-  | { t: 'started'; points: ListeningPoint[] }
+  | { t: 'started'; points: ListeningPoint[]; relay: RelayHealth }
   | { t: 'failed'; error: string }
-  | { t: 'inspect-res'; id: number; value: WorkerInspection }
+  | { t: 'reply'; id: number; value: unknown }
+  /** Sent when the number of calls changed (at most once a second). */
+  | { t: 'calls'; calls: number }
   | { t: 'stopped' };
 
 export function isMessage<T extends { t: string }>(m: unknown, t: T['t']): m is T {

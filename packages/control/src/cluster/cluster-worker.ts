@@ -8,7 +8,15 @@
 import { pino } from 'pino';
 import { parseFlowId, type Flow, type ListenSpec } from '@switchboard/sip-stack';
 import { Authenticator } from '../brain/authenticator.js';
-import { openRelay, serviceOptions, type OpenedRelay } from '../server/edge-service.js';
+import type { LocationService } from '@switchboard/registrar';
+import { NativeMediaRelay } from '../b2bua-bridge/native-media-relay.js';
+import {
+  openLocation,
+  openRelay,
+  relayHealth,
+  serviceOptions,
+  type OpenedRelay,
+} from '../server/edge-service.js';
 import { EdgeNode } from '../edge/edge-node.js';
 import { CachingDirectory } from '../store/caching-directory.js';
 import { openDatabase } from '../store/sqlite/open-database.js';
@@ -20,6 +28,7 @@ import {
   isMessage,
   type WorkerInit,
   type WorkerInspection,
+  type WorkerRequest,
   type WorkerToPrimary,
 } from './cluster-messages.js';
 import { relaySlice } from './relay-slice.js';
@@ -75,6 +84,43 @@ interface Counters {
   remoteWrites: number;
 }
 
+/** This worker's registrations: the shared Redis when configured, else a replicated copy. */
+interface WorkerLocation {
+  readonly service: LocationService;
+  readonly replicated: ReplicatedLocationService | undefined;
+}
+
+async function workerLocation(init: WorkerInit, mesh: WorkerMesh): Promise<WorkerLocation> {
+  if (init.config.location.redis !== undefined) {
+    // every worker (and every node) reads and writes the same bindings: nothing to replicate
+    return { service: await openLocation(init.config), replicated: undefined };
+  }
+  const replicated = new ReplicatedLocationService({
+    publish: (c) => mesh.broadcastControl({ t: 'loc', c }),
+    emitExpiry: init.index === 0,
+  });
+  return { service: replicated, replicated };
+}
+
+const REQUESTS: ReadonlySet<string> = new Set<WorkerRequest['t']>([
+  'inspect',
+  'snapshot',
+  'drain',
+  'mesh-peer',
+]);
+
+/** Reports the number of calls to the primary when it changed, at most once a second. */
+function reportCalls(node: EdgeNode, send: (m: WorkerToPrimary) => void): () => void {
+  let last = 0;
+  const timer = setInterval(() => {
+    const calls = node.calls.size;
+    if (calls !== last) send({ t: 'calls', calls });
+    last = calls;
+  }, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** Runs a worker until the primary says stop. `channel` is `process` in a cluster worker. */
 export async function runClusterWorker(
   channel: IpcChannel = process as unknown as IpcChannel,
@@ -91,15 +137,15 @@ export async function runClusterWorker(
     channel,
     ...(auth === undefined ? {} : { authenticate: (req) => auth.authenticate(req) }),
   });
-  let node: EdgeNode | undefined;
-  // The mesh delivers replication before the location service exists: read it through a holder.
-  const held: { location?: ReplicatedLocationService } = {};
+  // The mesh delivers before the node and the location service exist: read them through a holder.
+  const held: { node?: EdgeNode; location?: WorkerLocation } = {};
   const mesh = new WorkerMesh({
     dir: init.meshDir,
     index,
     workers,
     handler: {
       onFlowBytes: (kind, flowId, bytes) => {
+        const node = held.node;
         if (node === undefined) return;
         if (kind === 'write') {
           counters.remoteWrites++;
@@ -113,105 +159,141 @@ export async function runClusterWorker(
         counters.injected++;
         node.transport.injectReceived(bytes, flow);
       },
-      onControl: (value) => {
+      onControl: (value, from) => {
         const c = value as { t?: string; c?: LocationReplication };
+        const replicated = held.location?.replicated;
+        if (replicated === undefined) return;
         if (c.t === 'loc' && c.c !== undefined)
-          held.location
-            ?.applyRemote(c.c)
+          replicated
+            .applyRemote(c.c)
             .catch((err: unknown) => log.warn({ err }, 'replication failed'));
+        // a restarted peer asks for every binding it missed
+        else if (c.t === 'loc-sync')
+          void replicated.snapshot().then((snap) => mesh.sendControl(from, { t: 'loc', c: snap }));
       },
     },
   });
-  const location = new ReplicatedLocationService({
-    publish: (c) => mesh.broadcastControl({ t: 'loc', c }),
-    emitExpiry: index === 0,
-  });
-  held.location = location;
   const options = serviceOptions(config, log);
   const listen: ListenSpec[] = options.listen.map((s) =>
     init.sharedPorts ? { ...s, exclusive: false } : { ...s, port: 0 },
   );
   const media = { ...options.media, ports: relaySlice(options.media.ports, index, workers) };
   let relay: OpenedRelay | undefined;
+  let node: EdgeNode;
+  let location: WorkerLocation;
   try {
+    location = held.location = await workerLocation(init, mesh);
     relay = openRelay(media, log);
-    node = new EdgeNode(
+    node = held.node = new EdgeNode(
       { ...options, listen, media },
       {
         brain,
-        location,
-        ...(relay === undefined ? {} : { relay: relay.port }),
+        location: location.service,
+        secrets: brain.secrets,
+        ...(relay === undefined
+          ? {}
+          : { relay: relay.port, mediaRelay: new NativeMediaRelay(relay.native) }),
       },
     );
-    const suffix = `@w${index}`;
-    node.transport.useCluster({
-      flowIdSuffix: suffix,
-      dispatch: (bytes: Buffer, flow: Flow) => {
-        const owner = callIdOwner(bytes, workers);
-        // RFC 3261 §17: a message without a Call-ID matches no transaction; answer it here.
-        if (owner === undefined || owner === index) return 'local';
-        if (!mesh.sendFlowBytes(owner, 'inbound', flow.flowId ?? '', bytes)) return 'local';
-        counters.forwarded++;
-        return 'handled';
-      },
-      remoteFlows: {
-        isRemote: (flowId) => {
-          const w = flowOwner(flowId);
-          return w !== undefined && w !== index && w < workers;
-        },
-        write: (flowId, bytes) =>
-          mesh.sendFlowBytes(flowOwner(flowId) ?? -1, 'write', flowId, bytes)
-            ? Promise.resolve()
-            : Promise.reject(new Error(`flow ${flowId}: its worker is unreachable`)),
-      },
-    });
+    useCluster(node, mesh, index, workers, counters);
     await mesh.listen();
     send({ t: 'mesh-listening' });
     await nextMessage(channel, 'mesh-connect');
-    await mesh.connect();
+    const missing = await mesh.connect(init.restarted === true);
+    if (missing > 0) log.warn({ missing }, 'some SIP workers are down: reaching the others');
     send({ t: 'mesh-ready' });
     await nextMessage(channel, 'start');
     const points = await node.start();
-    send({ t: 'started', points: [...points] });
+    if (init.restarted === true) mesh.sendControl(index === 0 ? 1 : 0, { t: 'loc-sync' });
+    send({ t: 'started', points: [...points], relay: relayHealth(media.mode, relay) });
   } catch (err) {
     log.error({ err }, 'SIP worker failed to start');
     send({ t: 'failed', error: String(err) });
     relay?.close();
+    await held.location?.service.close();
     await mesh.close();
     return;
   }
-  const running = node;
+  const stopReporting = reportCalls(node, send);
   channel.on('message', (m) => {
-    if (isMessage<{ t: 'inspect'; id: number }>(m, 'inspect')) {
-      void inspect(running, location, mesh, counters, index).then((value) =>
-        send({ t: 'inspect-res', id: m.id, value }),
-      );
-    }
+    const r = m as WorkerRequest;
+    if (typeof r !== 'object' || r === null || typeof r.id !== 'number') return;
+    // (brain replies carry ids of their own)
+    if (!REQUESTS.has(r.t)) return;
+    void answer(r, node, location, mesh, counters, index, relay).then(
+      (value) => send({ t: 'reply', id: r.id, value }),
+      (err: unknown) => log.warn({ err, request: r.t }, 'cluster request failed'),
+    );
   });
   await nextMessage(channel, 'stop');
-  await running.stop();
-  await location.close();
+  stopReporting();
+  await node.stop();
+  await location.service.close();
   relay?.close();
   await mesh.close();
   brain.close();
   send({ t: 'stopped' });
 }
 
-async function inspect(
+/** Hands messages to the worker owning their Call-ID and stream writes to the flow's holder. */
+function useCluster(
   node: EdgeNode,
-  location: ReplicatedLocationService,
+  mesh: WorkerMesh,
+  index: number,
+  workers: number,
+  counters: Counters,
+): void {
+  node.transport.useCluster({
+    flowIdSuffix: `@w${index}`,
+    dispatch: (bytes: Buffer, flow: Flow) => {
+      const owner = callIdOwner(bytes, workers);
+      // RFC 3261 §17: a message without a Call-ID matches no transaction; answer it here.
+      if (owner === undefined || owner === index) return 'local';
+      if (!mesh.sendFlowBytes(owner, 'inbound', flow.flowId ?? '', bytes)) return 'local';
+      counters.forwarded++;
+      return 'handled';
+    },
+    remoteFlows: {
+      isRemote: (flowId) => {
+        const w = flowOwner(flowId);
+        return w !== undefined && w !== index && w < workers;
+      },
+      write: (flowId, bytes) =>
+        mesh.sendFlowBytes(flowOwner(flowId) ?? -1, 'write', flowId, bytes)
+          ? Promise.resolve()
+          : Promise.reject(new Error(`flow ${flowId}: its worker is unreachable`)),
+    },
+  });
+}
+
+/** The reply to one of the primary's requests. */
+async function answer(
+  r: WorkerRequest,
+  node: EdgeNode,
+  location: WorkerLocation,
   mesh: WorkerMesh,
   counters: Counters,
   index: number,
-): Promise<WorkerInspection> {
-  return {
-    index,
-    pid: process.pid,
-    bindings: await location.count(),
-    activeCalls: node.calls.size,
-    forwarded: counters.forwarded,
-    injected: counters.injected,
-    remoteWrites: counters.remoteWrites,
-    meshDropped: mesh.stats.droppedFrames,
-  };
+  relay: OpenedRelay | undefined,
+): Promise<unknown> {
+  switch (r.t) {
+    case 'inspect':
+      return {
+        index,
+        pid: process.pid,
+        bindings: await location.service.count(),
+        activeCalls: node.calls.size,
+        forwarded: counters.forwarded,
+        injected: counters.injected,
+        remoteWrites: counters.remoteWrites,
+        meshDropped: mesh.stats.droppedFrames,
+      } satisfies WorkerInspection;
+    case 'snapshot':
+      return node.snapshot(relay !== undefined && !relay.closed ? relay.info() : undefined);
+    case 'drain':
+      return node.drain(r.timeoutMs);
+    case 'mesh-peer':
+      await mesh.connectTo(r.index);
+      return true;
+  }
 }

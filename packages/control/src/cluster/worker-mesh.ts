@@ -129,34 +129,46 @@ export class WorkerMesh {
     server.on('error', () => undefined);
   }
 
-  /** Connects to every other worker (they must be listening). */
-  async connect(): Promise<void> {
-    const { index, workers, dir } = this.#opts;
+  /**
+   * Connects to every other worker. All must be listening, unless `tolerant` (a restarted worker
+   * joining while another is down): then returns how many could not be reached.
+   */
+  async connect(tolerant = false): Promise<number> {
+    const { index, workers } = this.#opts;
     const pending: Promise<void>[] = [];
-    for (let w = 0; w < workers; w++) {
-      if (w === index) continue;
-      pending.push(
-        new Promise<void>((resolve, reject) => {
-          const s = createConnection(meshSocketPath(dir, w), () => {
-            s.setNoDelay?.(true);
-            // the first 4 bytes say who we are
-            const hello = Buffer.alloc(4);
-            hello.writeUInt32BE(index, 0);
-            s.write(hello);
-            this.#peers.set(w, s);
-            resolve();
-          });
-          s.once('error', reject);
-          s.on('close', () => this.#peers.delete(w));
-          s.resume(); // peers never write on this connection
-        }),
-      );
+    for (let w = 0; w < workers; w++) if (w !== index) pending.push(this.connectTo(w));
+    if (!tolerant) {
+      await Promise.all(pending);
+      return 0;
     }
-    await Promise.all(pending);
-    for (const s of this.#peers.values()) {
-      s.removeAllListeners('error');
-      s.on('error', () => undefined);
-    }
+    const results = await Promise.allSettled(pending);
+    return results.filter((r) => r.status === 'rejected').length;
+  }
+
+  /**
+   * Opens the sending connection to worker `w` (which must be listening), replacing a previous
+   * one: also how the others reach a worker that was restarted.
+   */
+  connectTo(w: number): Promise<void> {
+    const { index, dir } = this.#opts;
+    this.#peers.get(w)?.destroy();
+    return new Promise<void>((resolve, reject) => {
+      const s = createConnection(meshSocketPath(dir, w), () => {
+        s.setNoDelay?.(true);
+        const hello = Buffer.alloc(4);
+        hello.writeUInt32BE(index, 0);
+        s.write(hello);
+        this.#peers.set(w, s);
+        s.removeAllListeners('error');
+        s.on('error', () => undefined);
+        resolve();
+      });
+      s.once('error', reject);
+      s.on('close', () => {
+        if (this.#peers.get(w) === s) this.#peers.delete(w);
+      });
+      s.resume(); // peers never write on this connection
+    });
   }
 
   sendFlowBytes(to: number, kind: 'inbound' | 'write', flowId: string, bytes: Buffer): boolean {

@@ -10,7 +10,6 @@ import { createHttpApp } from './http-app.js';
 import {
   NodeRuntime,
   httpComponent,
-  logWorkers,
   nodeApi,
   type RunningNode,
   type ServerComponent,
@@ -55,7 +54,6 @@ export async function startEdgeNodeServer(
   components.push(http);
   if (edge !== undefined) components.push(edge);
   await runtime.start();
-  logWorkers(config, log);
   log.info({ port: http.port, brain: brainUrl }, 'switchboard edge node started');
   return nodeApi(runtime, http, edge, { brainUrl, brain });
 }

@@ -114,10 +114,20 @@ export interface EdgeService {
   /** Lines for people: where SIP listens and how media is relayed. */
   describe(): string[];
   health(): { sip: SipHealth; relay: RelayHealth };
+  /** Calls the edge tracks now. */
+  activeCalls(): number;
   metrics(): Promise<string>;
 }
 
-async function openLocation(config: SwitchboardConfig): Promise<LocationService> {
+/** How the relay forwards (`off` when media is never anchored, `down` when it is not open). */
+export function relayHealth(mode: string, relay: OpenedRelay | undefined): RelayHealth {
+  if (mode === 'never') return 'off';
+  if (relay === undefined || relay.closed) return 'down';
+  return relay.info().mode === 'kernel' ? 'kernel' : 'userspace';
+}
+
+/** The location service `location.redis` asks for: Redis (checked reachable) or in memory. */
+export async function openLocation(config: SwitchboardConfig): Promise<LocationService> {
   const redis = config.location.redis;
   if (redis === undefined) return new MemoryLocationService();
   const location = new RedisLocationService({ redis });
@@ -200,10 +210,9 @@ export function createEdgeService(
     },
     health() {
       const sip: SipHealth = node?.started === true ? 'ok' : 'down';
-      if (options.media.mode === 'never') return { sip, relay: 'off' };
-      if (relay === undefined || relay.closed) return { sip, relay: 'down' };
-      return { sip, relay: relay.info().mode === 'kernel' ? 'kernel' : 'userspace' };
+      return { sip, relay: relayHealth(options.media.mode, relay) };
     },
+    activeCalls: () => node?.calls.size ?? 0,
     async metrics() {
       if (node === undefined) return '';
       const info = relay !== undefined && !relay.closed ? relay.info() : undefined;

@@ -76,7 +76,7 @@ export class NodeRuntime {
     return healthOf({
       ...parts,
       store: this.#o.store(),
-      calls: edge?.node?.calls.size ?? 0,
+      calls: edge?.activeCalls() ?? 0,
       draining: this.#draining || this.#stopping !== undefined,
     });
   }
@@ -105,7 +105,7 @@ export class NodeRuntime {
   /** The graceful stop of SIGTERM: drain (bounded by drainTimeoutSec), end what is left, stop. */
   async shutdown(): Promise<{ drained: boolean }> {
     const drained = await this.drain();
-    const left = this.#o.edge?.node?.calls.size ?? 0;
+    const left = this.#o.edge?.activeCalls() ?? 0;
     if (!drained) this.#o.log.warn({ calls: left }, 'drain timed out: ending the remaining calls');
     await this.stop();
     return { drained };
@@ -146,15 +146,6 @@ export function httpComponent(
     },
     stop: () => app.close(),
   };
-}
-
-/** `workers` is validated now; running more than one SIP worker process is wired separately. */
-export function logWorkers(config: SwitchboardConfig, log: Logger): void {
-  if (config.workers > 1)
-    log.warn(
-      { workers: config.workers },
-      'more than one SIP worker requested: running one process (multi-worker start is not available yet)',
-    );
 }
 
 /** The RunningNode face of a runtime, with what the caller adds (store, brain ...). */

@@ -11,12 +11,13 @@ import { loadMasterKey } from '../store/master-key.js';
 import { openDatabase } from '../store/sqlite/open-database.js';
 import { SqliteConfigStore } from '../store/sqlite/sqlite-config-store.js';
 import { describeDemo, seedDemo } from './demo-seed.js';
-import { createEdgeService } from './edge-service.js';
+import type { Brain } from '../brain/brain.js';
+import type { SecretStore } from '../store/secret-store.js';
+import { createEdgeService, type EdgeService } from './edge-service.js';
 import { createHttpApp } from './http-app.js';
 import {
   NodeRuntime,
   httpComponent,
-  logWorkers,
   nodeApi,
   type RunningNode,
   type ServerComponent,
@@ -36,6 +37,11 @@ export interface StartOptions {
   logger?: Logger;
   /** Where to print what a person must see (demo credentials). */
   print?: (text: string) => void;
+  /**
+   * Builds the SIP edge in place of the in-process one (the cluster's edge runs in worker
+   * processes); called only when `sip.enabled`.
+   */
+  edge?: (brain: Brain, secrets: Pick<SecretStore, 'get'>, log: Logger) => EdgeService;
 }
 
 /** The node token from config, else the data directory's token file, created (0600) on first start. */
@@ -73,9 +79,10 @@ export async function startSwitchboard(
     ),
   });
   const sipLog = log.child({ component: 'sip' });
-  const edge = config.sip.enabled
-    ? createEdgeService(config, brain, sipLog, store.secrets)
-    : undefined;
+  const edge = !config.sip.enabled
+    ? undefined
+    : (options.edge?.(brain, store.secrets, sipLog) ??
+      createEdgeService(config, brain, sipLog, store.secrets));
   const components: ServerComponent[] = [];
   const runtime = new NodeRuntime({
     components,
@@ -115,7 +122,6 @@ export async function startSwitchboard(
   // The SIP edge starts last (it needs the brain) and stops first (no new dialogs).
   if (edge !== undefined) components.push(edge);
   await runtime.start();
-  logWorkers(config, log);
   log.info({ port: http.port, dataDir: config.dataDir }, 'switchboard control plane started');
   return nodeApi(runtime, http, edge, { store, brain, nodeToken: token });
 }

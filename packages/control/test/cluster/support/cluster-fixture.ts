@@ -18,7 +18,10 @@ export interface ClusterFixture {
   close(): Promise<void>;
 }
 
-export async function startClusterFixture(): Promise<ClusterFixture> {
+/** `flags` add to (or override) the fixture's command-line flags. */
+export async function startClusterFixture(
+  flags: Record<string, string> = {},
+): Promise<ClusterFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-cluster-'));
   const config = loadConfig({
     env: {},
@@ -33,6 +36,7 @@ export async function startClusterFixture(): Promise<ClusterFixture> {
       '--sip-ws-port': 'off',
       '--media-mode': 'never',
       '--workers': '2',
+      ...flags,
     },
   });
   if (!config.ok) throw new Error(config.error.message);

@@ -1,0 +1,32 @@
+import t from 'tap';
+import { RedisLocationService } from '@switchboard/registrar';
+import { clusterCallId } from '../../src/cluster/call-id-owner.js';
+import { freePort } from '../e2e/support/free-port.js';
+import { startRedis } from '../e2e/support/server-process.js';
+import { startClusterFixture } from './support/cluster-fixture.js';
+import { DOMAIN, RawUa, registerUa } from './support/raw-ua.js';
+
+t.test('with location.redis every worker keeps registrations in Redis', async (t) => {
+  const port = await freePort();
+  await startRedis(t, port);
+  const url = `redis://127.0.0.1:${port}`;
+  const f = await startClusterFixture({ '--location-redis': url });
+  t.teardown(() => f.close());
+  const ua = await RawUa.udp('1002', f.passwords['1002'] ?? '');
+  t.teardown(() => ua.close());
+  t.equal((await registerUa(ua, f.port(0, 'udp'), clusterCallId(0))).status, 200);
+  t.equal((await f.cluster.inspect(0)).bindings, 1);
+  t.equal((await f.cluster.inspect(1)).bindings, 1, 'worker 1 reads the same Redis');
+  const redis = new RedisLocationService({ redis: url });
+  t.teardown(() => redis.close());
+  t.equal(await redis.count(), 1, 'the binding is in Redis');
+  const id1 = clusterCallId(1);
+  const un = ua.request('REGISTER', '1002', id1, 1, { Expires: '0' });
+  un.uri = `sip:${DOMAIN}`;
+  ua.send(un, f.port(1, 'udp'));
+  const challenge = await ua.response(id1, 'REGISTER', (s) => s === 401);
+  ua.send(ua.authorize(un, challenge), f.port(1, 'udp'));
+  t.equal((await ua.response(id1, 'REGISTER', (s) => s >= 200)).status, 200);
+  t.equal((await f.cluster.inspect(0)).bindings, 0, 'removed through worker 1, gone for worker 0');
+  t.equal(await redis.count(), 0);
+});
