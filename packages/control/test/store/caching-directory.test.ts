@@ -1,5 +1,6 @@
 import t from 'tap';
 import { CachingDirectory } from '../../src/store/caching-directory.js';
+import type { Directory } from '../../src/store/directory.js';
 import { openDatabase } from '../../src/store/sqlite/open-database.js';
 import { buildPbx } from '../support/pbx-fixture.js';
 import { openTestStore } from '../support/test-store.js';
@@ -63,4 +64,74 @@ t.test('cache: the wallet is forgotten after a local credit', async (t) => {
   t.equal((await ts.store.directory.wallet(pbx.accountId))?.balanceMicros, 0);
   await ts.store.records.adjustWallet(pbx.accountId, 42, 'test');
   t.equal((await ts.store.directory.wallet(pbx.accountId))?.balanceMicros, 42);
+});
+
+/** A directory answering every read with its arguments, counting the reads that reach it. */
+function countingDirectory(): { directory: Directory; loads: string[]; fail: Set<string> } {
+  const loads: string[] = [];
+  const fail = new Set<string>();
+  const read =
+    (name: string) =>
+    (...args: string[]) => {
+      const key = `${name}(${args.join(',')})`;
+      loads.push(key);
+      return fail.has(key) ? Promise.reject(new Error(key)) : Promise.resolve({ key });
+    };
+  const directory = new Proxy({}, { get: (_, name) => read(String(name)) });
+  return { directory: directory as unknown as Directory, loads, fail };
+}
+
+t.test('cache: reads are kept per method and arguments; forget drops exactly one', async (t) => {
+  const { directory, loads } = countingDirectory();
+  const cached = new CachingDirectory(directory);
+  const reads = async () => {
+    await cached.deviceCredentials('1001', 'a.example');
+    await cached.deviceCredentials('1001', 'b.example');
+    await cached.deviceCredentials('1002', 'a.example');
+    await cached.extension('acc1', '1001');
+    await cached.wallet('acc1');
+    await cached.account('acc1');
+  };
+  await reads();
+  await reads();
+  t.equal(loads.length, 6, 'the second round is answered from memory');
+  cached.forget('deviceCredentials', '1001', 'a.example');
+  cached.forget('wallet', 'acc1');
+  cached.forget('extension', 'acc1', '1001');
+  await reads();
+  t.same(loads.slice(6), [
+    'deviceCredentials(1001,a.example)',
+    'extension(acc1,1001)',
+    'wallet(acc1)',
+  ]);
+});
+
+t.test('cache: a failed read is not remembered; a full cache starts over', async (t) => {
+  const { directory, loads, fail } = countingDirectory();
+  const cached = new CachingDirectory(directory, { maxEntries: 2 });
+  fail.add('user(u1)');
+  await t.rejects(cached.user('u1'));
+  fail.clear();
+  t.same(await cached.user('u1'), { key: 'user(u1)' }, 'read again after the failure');
+  await cached.user('u2');
+  await cached.user('u3'); // a third entry: the cache is dropped first
+  await cached.user('u3');
+  await cached.user('u1');
+  t.same(loads, ['user(u1)', 'user(u1)', 'user(u2)', 'user(u3)', 'user(u1)']);
+});
+
+t.test('cache: a clock set back still probes for changes elsewhere', async (t) => {
+  const { directory, loads } = countingDirectory();
+  let now = 10_000;
+  let changed = false;
+  const cached = new CachingDirectory(directory, {
+    changedElsewhere: () => changed,
+    probeIntervalMs: 1000,
+    now: () => now,
+  });
+  await cached.user('u1');
+  changed = true;
+  now = 5_000; // the wall clock stepped back
+  await cached.user('u1');
+  t.equal(loads.length, 2, 'the change was noticed without waiting for the old deadline');
 });

@@ -5,7 +5,7 @@
  */
 export interface HeapItem {
   /** Deadline (clock ms). */
-  at: number;
+  readonly at: number;
   /** Position in the heap; -1 when not in it. */
   heapIndex: number;
 }
@@ -32,6 +32,17 @@ export class ExpiryHeap<T extends HeapItem> {
     if (item.heapIndex < 0) return;
     this.#up(item.heapIndex);
     this.#down(item.heapIndex);
+  }
+
+  /** Puts `next` where `previous` is (previous leaves the heap), then re-positions it. */
+  replace(previous: T, next: T): void {
+    const i = previous.heapIndex;
+    if (i < 0) return this.push(next);
+    previous.heapIndex = -1;
+    this.#items[i] = next;
+    next.heapIndex = i;
+    this.#up(i);
+    this.#down(next.heapIndex);
   }
 
   remove(item: T): void {

@@ -1,21 +1,22 @@
 /**
- * The in-memory location service: bindings per AOR in small arrays, an index by flow, and one
- * expiry heap swept by a single timer on the injected clock (no timer per binding).
+ * The in-memory location service: bindings per AOR, an index by flow, and one expiry heap swept
+ * by a single timer on the injected clock (no timer per binding). Most AORs and flows have one
+ * binding, so an index slot holds the binding itself and becomes an array only from the second.
  */
 import { TypedEmitter, type Clock, type TimerHandle } from '@switchboard/sip-stack';
 import { wallClock } from '../util/wall-clock.js';
 import { compareBindings, type Binding } from './binding.js';
-import { ExpiryHeap, type HeapItem } from './expiry-heap.js';
+import { ExpiryHeap } from './expiry-heap.js';
 import type {
   ApplyResult,
   BindingChange,
+  BindingOp,
   LocationEvents,
   LocationService,
 } from './location-service.js';
+import { StoredBinding } from './stored-binding.js';
 
-interface Entry extends HeapItem {
-  b: Binding;
-}
+type Slot = StoredBinding | StoredBinding[];
 
 export interface MemoryLocationServiceOptions {
   /** Time of expiry (default: wall clock). Share it with the Registrar. */
@@ -24,9 +25,9 @@ export interface MemoryLocationServiceOptions {
 
 export class MemoryLocationService extends TypedEmitter<LocationEvents> implements LocationService {
   readonly #clock: Clock;
-  readonly #aors = new Map<string, Entry[]>();
-  readonly #flows = new Map<string, Entry[]>();
-  readonly #heap = new ExpiryHeap<Entry>();
+  readonly #aors = new Map<string, Slot>();
+  readonly #flows = new Map<string, Slot>();
+  readonly #heap = new ExpiryHeap<StoredBinding>();
   #timer: TimerHandle | undefined;
   #timerAt = Infinity;
   #closed = false;
@@ -45,20 +46,20 @@ export class MemoryLocationService extends TypedEmitter<LocationEvents> implemen
   }
 
   remove(aor: string, key: string): Promise<Binding | undefined> {
-    const e = this.#aors.get(aor)?.find((x) => x.b.key === key);
-    if (e === undefined) return Promise.resolve(undefined);
-    this.#drop(e);
-    this.emit('removed', e.b, 'removed');
-    return Promise.resolve(e.b);
+    const b = withKey(slotList(this.#aors.get(aor)), key);
+    if (b === undefined) return Promise.resolve(undefined);
+    this.#drop(b);
+    this.emit('removed', b, 'removed');
+    return Promise.resolve(b);
   }
 
   removeByFlow(flowKey: string): Promise<Binding[]> {
-    const list = this.#flows.get(flowKey);
-    if (list === undefined) return Promise.resolve([]);
-    const gone = [...list];
-    for (const e of gone) this.#drop(e);
-    for (const e of gone) this.emit('removed', e.b, 'flow-closed');
-    return Promise.resolve(gone.map((e) => e.b));
+    const slot = this.#flows.get(flowKey);
+    if (slot === undefined) return Promise.resolve([]);
+    const gone = [...slotList(slot)];
+    for (const b of gone) this.#drop(b);
+    for (const b of gone) this.emit('removed', b, 'flow-closed');
+    return Promise.resolve(gone);
   }
 
   expire(): Promise<Binding[]> {
@@ -68,7 +69,8 @@ export class MemoryLocationService extends TypedEmitter<LocationEvents> implemen
   bindings(): AsyncIterable<Binding> {
     const now = this.#clock.now();
     const live: Binding[] = [];
-    for (const list of this.#aors.values()) for (const e of list) if (e.at > now) live.push(e.b);
+    for (const slot of this.#aors.values())
+      for (const b of slotList(slot)) if (b.expiresAt > now) live.push(b);
     return asyncIterable(live);
   }
 
@@ -86,116 +88,95 @@ export class MemoryLocationService extends TypedEmitter<LocationEvents> implemen
   }
 
   #live(aor: string, now: number): Binding[] {
-    const list = this.#aors.get(aor);
-    if (list === undefined) return [];
-    return list
-      .filter((e) => e.at > now)
-      .map((e) => e.b)
-      .sort(compareBindings);
+    const slot = this.#aors.get(aor);
+    if (slot === undefined) return [];
+    if (!Array.isArray(slot)) return slot.expiresAt > now ? [slot] : [];
+    return slot.filter((b) => b.expiresAt > now).sort(compareBindings);
+  }
+
+  /** RFC 3261 §10.3 steps 6-7: same Call-ID and a CSeq not higher than the binding's → abort all. */
+  #outOfOrder(change: BindingChange, list: readonly StoredBinding[]): StoredBinding | undefined {
+    const stale = (b: StoredBinding | undefined): boolean =>
+      b !== undefined && b.callId === change.callId && change.cseq <= b.cseq;
+    if (change.removeAll === true) return list.find(stale);
+    for (const op of change.ops) {
+      const b = withKey(list, opKey(op));
+      if (stale(b)) return b;
+    }
+    return undefined;
   }
 
   #apply(change: BindingChange): ApplyResult {
     const now = this.#clock.now();
     this.#expireDue(now);
-    const list = this.#aors.get(change.aor) ?? [];
-    const find = (key: string): Entry | undefined => list.find((e) => e.b.key === key);
-    // RFC 3261 §10.3 steps 6-7: same Call-ID and a CSeq not higher than the binding's → abort all
-    const touched = change.removeAll === true ? list : change.ops.map((op) => find(opKey(op)));
-    for (const e of touched) {
-      if (e !== undefined && e.b.callId === change.callId && change.cseq <= e.b.cseq)
-        return { ok: false, code: 'LOC_ERR_OUT_OF_ORDER', key: e.b.key };
-    }
-    const after = countAfter(change, list.length, (key) => find(key) !== undefined);
+    const list = slotList(this.#aors.get(change.aor));
+    const late = this.#outOfOrder(change, list);
+    if (late !== undefined) return { ok: false, code: 'LOC_ERR_OUT_OF_ORDER', key: late.key };
+    const after = countAfter(change, list);
     if (change.maxBindings !== undefined && change.maxBindings > 0) {
       if (after > change.maxBindings && after > list.length)
         return { ok: false, code: 'LOC_ERR_TOO_MANY_BINDINGS' };
     }
     const added: Binding[] = [];
-    const refreshed: [Binding, Binding][] = [];
+    const refreshed: Binding[] = [];
+    const previous: Binding[] = [];
     const removed: Binding[] = [];
     if (change.removeAll === true) {
-      for (const e of [...list]) {
-        this.#drop(e);
-        removed.push(e.b);
+      for (const b of [...list]) {
+        this.#drop(b);
+        removed.push(b);
       }
     }
     for (const op of change.ops) {
-      const e = find(opKey(op));
+      // the AOR's bindings as they are now (earlier ops of this change may have changed them)
+      const b = withKey(slotList(this.#aors.get(change.aor)), opKey(op));
       if (op.kind === 'remove') {
-        if (e === undefined || e.heapIndex < 0) continue;
-        this.#drop(e);
-        removed.push(e.b);
-      } else if (e !== undefined && e.heapIndex >= 0) {
-        const next = { ...op.binding, registeredAt: e.b.registeredAt };
-        refreshed.push([next, e.b]);
-        this.#replace(e, next);
+        if (b === undefined) continue;
+        this.#drop(b);
+        removed.push(b);
+      } else if (b !== undefined) {
+        const next = new StoredBinding(op.binding, b.registeredAt);
+        this.#replace(b, next);
+        refreshed.push(next);
+        previous.push(b);
       } else {
-        this.#add(op.binding);
-        added.push(op.binding);
+        const next = new StoredBinding(op.binding, op.binding.registeredAt);
+        this.#add(next);
+        added.push(next);
       }
     }
     this.#arm();
     for (const b of removed) this.emit('removed', b, 'unregistered');
     for (const b of added) this.emit('added', b);
-    for (const [b, prev] of refreshed) this.emit('refreshed', b, prev);
-    return {
-      ok: true,
-      bindings: this.#live(change.aor, now),
-      added,
-      refreshed: refreshed.map(([b]) => b),
-      removed,
-    };
+    for (let i = 0; i < refreshed.length; i++)
+      this.emit('refreshed', refreshed[i] as Binding, previous[i] as Binding);
+    return { ok: true, bindings: this.#live(change.aor, now), added, refreshed, removed };
   }
 
-  #add(b: Binding): void {
-    const e: Entry = { b, at: b.expiresAt, heapIndex: -1 };
-    const list = this.#aors.get(b.aor);
-    if (list === undefined) this.#aors.set(b.aor, [e]);
-    else list.push(e);
-    this.#heap.push(e);
-    if (b.flowKey !== undefined) this.#indexFlow(e, b.flowKey);
+  #add(b: StoredBinding): void {
+    slotAdd(this.#aors, b.aor, b);
+    this.#heap.push(b);
+    if (b.flowKey !== undefined) slotAdd(this.#flows, b.flowKey, b);
   }
 
-  #replace(e: Entry, next: Binding): void {
-    if (e.b.flowKey !== next.flowKey) {
-      if (e.b.flowKey !== undefined) this.#unindexFlow(e, e.b.flowKey);
-      if (next.flowKey !== undefined) this.#indexFlow(e, next.flowKey);
-    }
-    e.b = next;
-    e.at = next.expiresAt;
-    this.#heap.update(e);
+  #replace(previous: StoredBinding, next: StoredBinding): void {
+    slotSwap(this.#aors, previous.aor, previous, next);
+    if (previous.flowKey !== undefined) slotRemove(this.#flows, previous.flowKey, previous);
+    if (next.flowKey !== undefined) slotAdd(this.#flows, next.flowKey, next);
+    this.#heap.replace(previous, next);
   }
 
-  #drop(e: Entry): void {
-    this.#heap.remove(e);
-    const list = this.#aors.get(e.b.aor);
-    if (list !== undefined) {
-      const i = list.indexOf(e);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.#aors.delete(e.b.aor);
-    }
-    if (e.b.flowKey !== undefined) this.#unindexFlow(e, e.b.flowKey);
-  }
-
-  #indexFlow(e: Entry, flowKey: string): void {
-    const list = this.#flows.get(flowKey);
-    if (list === undefined) this.#flows.set(flowKey, [e]);
-    else list.push(e);
-  }
-
-  #unindexFlow(e: Entry, flowKey: string): void {
-    const list = this.#flows.get(flowKey);
-    if (list === undefined) return;
-    const i = list.indexOf(e);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#flows.delete(flowKey);
+  #drop(b: StoredBinding): void {
+    this.#heap.remove(b);
+    slotRemove(this.#aors, b.aor, b);
+    if (b.flowKey !== undefined) slotRemove(this.#flows, b.flowKey, b);
   }
 
   #expireDue(now: number): Binding[] {
     const gone: Binding[] = [];
-    for (let e = this.#heap.popDue(now); e !== undefined; e = this.#heap.popDue(now)) {
-      this.#drop(e);
-      gone.push(e.b);
+    for (let b = this.#heap.popDue(now); b !== undefined; b = this.#heap.popDue(now)) {
+      this.#drop(b);
+      gone.push(b);
     }
     for (const b of gone) this.emit('expired', b);
     return gone;
@@ -217,6 +198,50 @@ export class MemoryLocationService extends TypedEmitter<LocationEvents> implemen
   }
 }
 
+const NONE: readonly StoredBinding[] = Object.freeze([]);
+
+/** The bindings of an index slot as a list (a one-element array for a single binding). */
+function slotList(slot: Slot | undefined): readonly StoredBinding[] {
+  return slot === undefined ? NONE : Array.isArray(slot) ? slot : [slot];
+}
+
+function withKey(list: readonly StoredBinding[], key: string): StoredBinding | undefined {
+  for (const b of list) if (b.key === key) return b;
+  return undefined;
+}
+
+function slotAdd(index: Map<string, Slot>, key: string, b: StoredBinding): void {
+  const slot = index.get(key);
+  if (slot === undefined) index.set(key, b);
+  else if (Array.isArray(slot)) slot.push(b);
+  else index.set(key, [slot, b]);
+}
+
+function slotRemove(index: Map<string, Slot>, key: string, b: StoredBinding): void {
+  const slot = index.get(key);
+  if (slot === b) {
+    index.delete(key);
+  } else if (Array.isArray(slot)) {
+    const i = slot.indexOf(b);
+    if (i >= 0) slot.splice(i, 1);
+    if (slot.length === 1) index.set(key, slot[0] as StoredBinding);
+  }
+}
+
+function slotSwap(
+  index: Map<string, Slot>,
+  key: string,
+  from: StoredBinding,
+  to: StoredBinding,
+): void {
+  const slot = index.get(key);
+  if (slot === from) index.set(key, to);
+  else if (Array.isArray(slot)) {
+    const i = slot.indexOf(from);
+    if (i >= 0) slot[i] = to;
+  }
+}
+
 function asyncIterable<T>(items: readonly T[]): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]: () => {
@@ -233,20 +258,16 @@ function asyncIterable<T>(items: readonly T[]): AsyncIterable<T> {
   };
 }
 
-function opKey(op: BindingChange['ops'][number]): string {
+function opKey(op: BindingOp): string {
   return op.kind === 'remove' ? op.key : op.binding.key;
 }
 
 /** Number of bindings the AOR would have after the change (op keys are unique). */
-function countAfter(
-  change: BindingChange,
-  before: number,
-  exists: (key: string) => boolean,
-): number {
+function countAfter(change: BindingChange, list: readonly StoredBinding[]): number {
   if (change.removeAll === true) return change.ops.filter((op) => op.kind === 'upsert').length;
-  let n = before;
+  let n = list.length;
   for (const op of change.ops) {
-    const present = exists(opKey(op));
+    const present = withKey(list, opKey(op)) !== undefined;
     if (op.kind === 'upsert' && !present) n++;
     if (op.kind === 'remove' && present) n--;
   }

@@ -2,7 +2,13 @@
  * Address-of-record canonicalisation (RFC 3261 §10.3 step 5) and the identity of Contact URIs
  * (§19.1.4 comparison, reduced to a string key).
  */
-import { isSipUri, parseUri, type SipUri, type Uri } from '@switchboard/sip-stack';
+import {
+  isSipUri,
+  parseUri,
+  type ParseUriResult,
+  type SipUri,
+  type Uri,
+} from '@switchboard/sip-stack';
 
 /** A canonical address-of-record: registrations are scoped by domain (`1002@a` ≠ `1002@b`). */
 export interface Aor {
@@ -72,7 +78,11 @@ function sipUriKey(u: SipUri): string {
 
 /** A string equal for two Contact URIs that RFC 3261 §19.1.4 calls equal (for sip/sips). */
 export function contactUriKey(uri: string): string {
-  const r = parseUri(uri);
-  if (r.ok && isSipUri(r.uri)) return sipUriKey(r.uri);
+  return contactKeyOf(uri, parseUri(uri));
+}
+
+/** contactUriKey of a URI already parsed. */
+export function contactKeyOf(uri: string, parsed: ParseUriResult): string {
+  if (parsed.ok && isSipUri(parsed.uri)) return sipUriKey(parsed.uri);
   return uri.trim().toLowerCase();
 }

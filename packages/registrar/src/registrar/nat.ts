@@ -13,6 +13,7 @@ import {
   parseUri,
   protocolFromViaTransport,
   type Flow,
+  type SipUri,
   type Target,
   type TransportProtocol,
 } from '@switchboard/sip-stack';
@@ -37,21 +38,33 @@ export function ipLiteral(host: string): string | undefined {
   return undefined;
 }
 
+/** The transport names as constants: a binding keeps the shared string, not a slice of a URI. */
+const PROTOCOLS = new Map<string, TransportProtocol>(
+  (Object.keys(DEFAULT_PORTS) as TransportProtocol[]).map((p) => [p, p]),
+);
+
 /** The address, port and transport a SIP URI with an IP literal host names (RFC 3263 §4 without DNS). */
-export function uriTarget(uri: string): Target | undefined {
-  const r = parseUri(uri);
-  if (!r.ok || !isSipUri(r.uri)) return undefined;
-  const address = ipLiteral(r.uri.host);
+export function uriTarget(uri: string | SipUri): Target | undefined {
+  let u: SipUri;
+  if (typeof uri === 'string') {
+    const r = parseUri(uri);
+    if (!r.ok || !isSipUri(r.uri)) return undefined;
+    u = r.uri;
+  } else u = uri;
+  const address = ipLiteral(u.host);
   if (address === undefined) return undefined;
-  const t = r.uri.params.get('transport');
+  const t = u.params.get('transport');
+  const named = t === undefined || t === null ? undefined : protocolFromViaTransport(t);
   const protocol: TransportProtocol | undefined =
     t === undefined || t === null
-      ? r.uri.scheme === 'sips'
+      ? u.scheme === 'sips'
         ? 'tls'
         : 'udp'
-      : protocolFromViaTransport(t);
+      : named === undefined
+        ? undefined
+        : PROTOCOLS.get(named);
   if (protocol === undefined) return undefined;
-  return { protocol, address, port: r.uri.port ?? DEFAULT_PORTS[protocol] };
+  return { protocol, address, port: u.port ?? DEFAULT_PORTS[protocol] };
 }
 
 /** Back over the flow the REGISTER came on (RFC 5626 §5.3, or the NAT pinhole). */
@@ -65,11 +78,13 @@ export function flowTarget(flow: Flow): Target {
 }
 
 function sameIp(a: string, b: string): boolean {
-  return (ipLiteral(a) ?? a) === (ipLiteral(b) ?? b);
+  return a === b || (ipLiteral(a) ?? a) === (ipLiteral(b) ?? b);
 }
 
 export interface RouteOptions {
   outbound: boolean;
+  /** The Contact URI already parsed (saves parsing it again). */
+  parsedUri?: SipUri | undefined;
   path?: readonly string[] | undefined;
   nat: NatMode;
 }
@@ -88,17 +103,18 @@ export function routeBinding(
     return { ...(target === undefined ? {} : { target }), needsFlow: false };
   }
   const stream = isStreamProtocol(source.protocol);
-  const received: ReceivedAddress = {
-    protocol: source.protocol,
-    address: source.remote.address,
-    port: source.remote.port,
-  };
   // RFC 5626 §6: requests for an outbound binding go over its flow.
   if (options.outbound) {
-    const natted = options.nat !== 'never';
-    return { target: flowTarget(source), ...(natted ? { received } : {}), needsFlow: stream };
+    const target = flowTarget(source);
+    if (options.nat === 'never') return { target, needsFlow: stream };
+    const received: ReceivedAddress = {
+      protocol: source.protocol,
+      address: source.remote.address,
+      port: source.remote.port,
+    };
+    return { target, received, needsFlow: stream };
   }
-  const contact = uriTarget(contactUri);
+  const contact = uriTarget(options.parsedUri ?? contactUri);
   const differs =
     contact === undefined
       ? stream || /\.invalid(?::\d+)?(?:[;?>]|$)/i.test(contactUri)
@@ -109,7 +125,10 @@ export function routeBinding(
     const target = flowTarget(source);
     return { target, received: target, needsFlow: stream };
   }
-  return { ...(contact === undefined ? {} : { target: contact }), needsFlow: false };
+  if (contact === undefined) return { needsFlow: false };
+  // the same address as the source: keep one string for both
+  if (contact.address === source.remote.address) contact.address = source.remote.address;
+  return { target: contact, needsFlow: false };
 }
 
 const ALIAS_PROTO: Readonly<Record<TransportProtocol, string>> = {

@@ -4,13 +4,16 @@
  */
 import {
   formatNameAddr,
+  isSipUri,
   parseContact,
+  parseUri,
   unquote,
   type Contact,
   type NameAddr,
   type SipRequest,
+  type SipUri,
 } from '@switchboard/sip-stack';
-import { contactUriKey } from './aor.js';
+import { contactKeyOf } from './aor.js';
 
 export interface ExpiryLimits {
   /** Used when neither the Contact nor the request gives an expiry (RFC 3261 §10.2.1.1). */
@@ -28,10 +31,12 @@ export interface RequestedContact {
   /** Granted seconds; 0 removes the binding. */
   expires: number;
   key: string;
-  q?: number;
-  instanceId?: string;
-  regId?: number;
+  q?: number | undefined;
+  instanceId?: string | undefined;
+  regId?: number | undefined;
   outbound: boolean;
+  /** The Contact URI parsed, when it is a SIP URI (for the binding's target). */
+  sipUri?: SipUri | undefined;
 }
 
 export type ContactsResult =
@@ -59,8 +64,11 @@ export function hasOptionTag(request: SipRequest, header: string, tag: string): 
 }
 
 function echoValue(c: Contact): string {
-  const params = new Map(c.params);
-  params.delete('expires');
+  let params = c.params;
+  if (params.has('expires')) {
+    params = new Map(params);
+    params.delete('expires');
+  }
   const n: NameAddr = {
     uri: c.uri,
     params,
@@ -75,6 +83,10 @@ function regIdOf(c: Contact): number | undefined | null {
   if (raw === null || !/^\d{1,10}$/.test(raw)) return null;
   const n = Number(raw);
   return n >= 1 && n <= MAX_REG_ID ? n : null;
+}
+
+function indexByKey(contacts: readonly RequestedContact[]): Map<string, number> {
+  return new Map(contacts.map((c, i) => [c.key, i]));
 }
 
 /** Contact values of a REGISTER, with their expiry decided; or the error response to send. */
@@ -93,7 +105,8 @@ export function readContacts(
   }
   // RFC 5626 §6: reg-id counts only when the UA supports outbound
   const supportsOutbound = outboundEnabled && hasOptionTag(request, 'Supported', 'outbound');
-  const byKey = new Map<string, RequestedContact>();
+  const contacts: RequestedContact[] = [];
+  let index: Map<string, number> | undefined;
   let flows = 0;
   let tooBrief = false;
   for (const v of values) {
@@ -111,21 +124,29 @@ export function readContacts(
     // §10.3 step 7: 0 < expiry < min (and below one hour) → 423
     if (expires > 0 && expires < limits.minExpires && expires < 3600) tooBrief = true;
     if (expires > limits.maxExpires) expires = limits.maxExpires;
+    const parsed = parseUri(c.uri);
     const key = outbound
       ? `ob|${instanceId}|${regId}`
       : instanceId !== undefined
         ? `inst|${instanceId}`
-        : contactUriKey(c.uri);
-    byKey.set(key, {
+        : contactKeyOf(c.uri, parsed);
+    const contact: RequestedContact = {
       uri: c.uri,
       echo: echoValue(c),
       expires,
       key,
       outbound,
-      ...(c.q === undefined ? {} : { q: c.q }),
-      ...(instanceId === undefined ? {} : { instanceId }),
-      ...(regId === undefined || !outbound ? {} : { regId }),
-    });
+      q: c.q,
+      instanceId,
+      regId: outbound ? regId : undefined,
+      sipUri: parsed.ok && isSipUri(parsed.uri) ? parsed.uri : undefined,
+    };
+    // the same binding twice: the last one counts, in the place of the first
+    const same = contacts.length === 0 ? undefined : (index ??= indexByKey(contacts)).get(key);
+    if (same === undefined) {
+      index?.set(key, contacts.length);
+      contacts.push(contact);
+    } else contacts[same] = contact;
   }
   // RFC 5626 §4.2.1: one flow per REGISTER
   if (flows > 1) return bad('more than one Contact with reg-id');
@@ -136,5 +157,5 @@ export function readContacts(
       reason: 'Interval Too Brief',
       headers: { 'Min-Expires': String(limits.minExpires) },
     };
-  return { ok: true, star: false, contacts: [...byKey.values()], outbound: flows > 0 };
+  return { ok: true, star: false, contacts, outbound: flows > 0 };
 }

@@ -20,11 +20,10 @@ import type {
   RemovalReason,
 } from '../location/location-service.js';
 import { ReachabilityMonitor } from '../reachability/reachability-monitor.js';
-import { detachString } from '../util/detach-string.js';
 import { wallClock } from '../util/wall-clock.js';
 import { canonicalAor, type Aor } from './aor.js';
 import { openAorPolicy, type AorPolicy } from './aor-policy.js';
-import { routeBinding } from './nat.js';
+import { BindingBuilder, type BindingRequest } from './binding-builder.js';
 import {
   hasOptionTag,
   readContacts,
@@ -39,22 +38,14 @@ import {
 } from './registrar-options.js';
 
 type Headers = Record<string, string | string[]>;
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function detachIdentity(i: AuthIdentity): AuthIdentity {
-  const out: AuthIdentity = { username: detachString(i.username) };
-  if (i.realm !== undefined) out.realm = detachString(i.realm);
-  if (i.attributes !== undefined) out.attributes = i.attributes;
-  return out;
-}
+const SUPPORTED = REGISTRAR_OPTION_TAGS.join(', ');
 
-/** What one REGISTER asks for, once validated. */
-interface RegisterContext {
-  request: SipRequest;
-  flow: Flow;
-  aor: Aor;
-  identity: AuthIdentity | undefined;
-  path: string[];
+/** A thenable: awaited only then, so a policy's immediate answer costs no microtask turn. */
+function isPromise<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return (
+    typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 /** RFC 5626 §5.1: the edge proxy marks its Path URI with 'ob'. */
@@ -73,7 +64,9 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
   readonly #limits: ExpiryLimits;
   readonly #monitor: ReachabilityMonitor | undefined;
   readonly #unsubscribe: (() => void)[] = [];
-  readonly #locals = new Map<string, Flow['local']>();
+  readonly #builder: BindingBuilder;
+  #dateSecond = -1;
+  #dateText = '';
   #closed = false;
 
   constructor(options: RegistrarOptions) {
@@ -89,6 +82,10 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     this.setListenerErrorHandler((err, event) =>
       options.logger?.error({ err, event }, 'registrar listener threw'),
     );
+    this.#builder = new BindingBuilder({
+      nat: options.nat ?? 'auto',
+      flowKey: (flowId) => this.#flowKey(flowId),
+    });
     this.#forwardLocationEvents();
     if (options.reachability !== undefined) {
       const monitor = new ReachabilityMonitor({
@@ -150,7 +147,8 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     if (!isSipUri(ruri)) return this.#reply(request, 416);
     const domain = ruri.host.toLowerCase();
     // RFC 3261 §10.3 step 1: only domains whose bindings we hold
-    if (!(await this.#policy.servesDomain(domain)))
+    const serves = this.#policy.servesDomain(domain);
+    if (!(isPromise(serves) ? await serves : serves))
       return this.#reply(request, 404, 'Domain Not Served');
     // §10.3 step 2: Require processed as a UAS does (§8.2.2.3)
     const unsupported = request.headers
@@ -165,9 +163,10 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     const aor = parsedAor.aor;
     const denied = await this.#authenticate(request, flow, domain, aor);
     if ('response' in denied) return denied.response;
-    const decision = await this.#policy.checkAor(aor, domain);
+    const checked = this.#policy.checkAor(aor, domain);
+    const decision = isPromise(checked) ? await checked : checked;
     if (!decision.ok) return this.#reply(request, decision.status, decision.reason);
-    const ctx: RegisterContext = {
+    const ctx: BindingRequest = {
       request,
       flow,
       aor,
@@ -192,13 +191,13 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       return { response: this.#reply(request, outcome.status, outcome.reason, outcome.headers) };
     }
     // §10.3 step 4: the authenticated user must be allowed to modify this AOR's bindings
-    const allowed = await (auth.authorize?.(outcome.identity, aor) ??
-      sameUser(outcome.identity, aor));
+    const allowing = auth.authorize?.(outcome.identity, aor) ?? sameUser(outcome.identity, aor);
+    const allowed = isPromise(allowing) ? await allowing : allowing;
     if (!allowed) return { response: this.#reply(request, 403, 'Forbidden') };
     return { identity: outcome.identity };
   }
 
-  async #register(ctx: RegisterContext): Promise<SipResponse> {
+  async #register(ctx: BindingRequest): Promise<SipResponse> {
     const { request } = ctx;
     const read = readContacts(request, this.#limits, this.#options.outbound !== false);
     if (!read.ok) return this.#reply(request, read.status, read.reason, read.headers);
@@ -229,69 +228,19 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     return this.#ok(ctx, result.bindings, !read.star && read.outbound);
   }
 
-  #op(ctx: RegisterContext, c: RequestedContact): BindingChange['ops'][number] {
+  #op(ctx: BindingRequest, c: RequestedContact): BindingChange['ops'][number] {
     if (c.expires === 0) return { kind: 'remove', key: c.key };
-    const { request, flow } = ctx;
     const now = (this.#options.clock ?? wallClock).now();
-    const path = ctx.path.length > 0 ? ctx.path.map(detachString) : undefined;
-    const source = this.#source(flow);
-    const route = routeBinding(c.uri, source, {
-      outbound: c.outbound,
-      path,
-      nat: this.#options.nat ?? 'auto',
-    });
-    // One shape for every binding, optional fields added after; strings copied off the message.
-    const uri = detachString(c.uri);
-    const b: Mutable<Binding> = {
-      aor: detachString(ctx.aor.key),
-      key: c.key === c.uri ? uri : detachString(c.key),
-      uri,
-      contact: detachString(c.echo),
-      expiresAt: now + c.expires * 1000,
-      callId: detachString(request.callId),
-      cseq: request.cseq.seq,
-      source,
-      outbound: c.outbound,
-      registeredAt: now,
-      updatedAt: now,
-    };
-    if (c.q !== undefined) b.q = c.q;
-    if (c.instanceId !== undefined) b.instanceId = detachString(c.instanceId);
-    if (c.regId !== undefined) b.regId = c.regId;
-    if (path !== undefined) b.path = path;
-    if (route.received !== undefined) b.received = route.received;
-    if (route.target !== undefined) b.target = route.target;
-    if (route.needsFlow && flow.flowId !== undefined) b.flowKey = this.#flowKey(flow.flowId);
-    const userAgent = request.headers.get('User-Agent');
-    if (userAgent !== undefined) b.userAgent = detachString(userAgent.slice(0, 256));
-    if (ctx.identity !== undefined) b.identity = detachIdentity(ctx.identity);
-    return { kind: 'upsert', binding: b };
-  }
-
-  /** A copy of the flow; the local endpoint object is shared by every binding of a listening point. */
-  #source(flow: Flow): Flow {
-    const localKey = `${flow.protocol}|${flow.local.address}|${flow.local.port}`;
-    let local = this.#locals.get(localKey);
-    if (local === undefined) {
-      local = { address: flow.local.address, port: flow.local.port };
-      if (this.#locals.size < 1024) this.#locals.set(localKey, local);
-    }
-    const source: Flow = {
-      protocol: flow.protocol,
-      local,
-      remote: { address: flow.remote.address, port: flow.remote.port },
-    };
-    if (flow.flowId !== undefined) source.flowId = detachString(flow.flowId);
-    return source;
+    return { kind: 'upsert', binding: this.#builder.build(ctx, c, now) };
   }
 
   /** §10.3 step 8: 200 listing every binding with its remaining time, and a Date. */
-  #ok(ctx: RegisterContext, bindings: readonly Binding[], outbound: boolean): SipResponse {
+  #ok(ctx: BindingRequest, bindings: readonly Binding[], outbound: boolean): SipResponse {
     const now = (this.#options.clock ?? wallClock).now();
     const headers: Headers = {};
     if (bindings.length > 0)
       headers['Contact'] = bindings.map((b) => `${b.contact};expires=${remainingSeconds(b, now)}`);
-    headers['Date'] = (this.#options.date?.() ?? new Date()).toUTCString();
+    headers['Date'] = this.#date();
     // RFC 3327 §5.3: the Path of the request echoed when the UA supports path
     if (ctx.path.length > 0 && hasOptionTag(ctx.request, 'Supported', 'path'))
       headers['Path'] = ctx.path;
@@ -302,13 +251,26 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       if (timer > 0 && ctx.path.length === 0 && ctx.flow.protocol !== 'udp')
         headers['Flow-Timer'] = String(timer);
     }
-    headers['Supported'] = REGISTRAR_OPTION_TAGS.join(', ');
+    headers['Supported'] = SUPPORTED;
     return this.#reply(ctx.request, 200, undefined, headers);
   }
 
+  /** RFC 3261 §20.17 Date (one-second resolution): formatted once per second. */
+  #date(): string {
+    const date = this.#options.date;
+    if (date !== undefined) return date().toUTCString();
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== this.#dateSecond) {
+      this.#dateSecond = second;
+      this.#dateText = new Date(now).toUTCString();
+    }
+    return this.#dateText;
+  }
+
   #reply(request: SipRequest, status: number, reason?: string, headers: Headers = {}): SipResponse {
-    const all: Headers = { ...headers };
-    if (this.#options.serverHeader !== undefined) all['Server'] = this.#options.serverHeader;
+    const server = this.#options.serverHeader;
+    const all: Headers = server === undefined ? headers : { ...headers, Server: server };
     return createResponse(request, status, reason, { headers: all });
   }
 

@@ -54,3 +54,63 @@ t.test('memory location service: a refresh moves the expiry later', async (t) =>
   clock.advance(40_000);
   t.equal((await svc.lookup(aor)).length, 0);
 });
+
+t.test(
+  'memory location service: an AOR and a flow go from one binding to two and back to one',
+  async (t) => {
+    const clock = new ManualClock(0);
+    const svc = new MemoryLocationService({ clock });
+    t.teardown(() => svc.close());
+    const aor = '1@a.example';
+    const put = (key: string, cseq: number, expiresAt: number) =>
+      svc.apply({
+        aor,
+        callId: 'c',
+        cseq,
+        ops: [
+          { kind: 'upsert', binding: makeBinding({ aor, key, cseq, flowKey: 'n|f', expiresAt }) },
+        ],
+      });
+    await put('uri:a', 1, 60_000);
+    await put('uri:b', 2, 120_000);
+    t.same((await svc.lookup(aor)).map((b) => b.key).sort(), ['uri:a', 'uri:b']);
+    const gone = await svc.remove(aor, 'uri:a');
+    t.equal(gone?.key, 'uri:a');
+    const refreshed = await put('uri:b', 3, 180_000);
+    t.same(refreshed.ok && refreshed.refreshed.map((b) => b.expiresAt), [180_000]);
+    t.same(
+      (await svc.lookup(aor)).map((b) => b.key),
+      ['uri:b'],
+    );
+    t.same(
+      (await svc.removeByFlow('n|f')).map((b) => b.key),
+      ['uri:b'],
+      'flow index followed',
+    );
+    t.equal(await svc.count(), 0);
+    t.same(await svc.lookup(aor), []);
+    clock.advance(200_000);
+    t.same(await svc.expire(), [], 'nothing left in the expiry heap');
+  },
+);
+
+t.test('memory location service: a refresh keeps the first registration time', async (t) => {
+  const clock = new ManualClock(1000);
+  const svc = new MemoryLocationService({ clock });
+  t.teardown(() => svc.close());
+  const aor = '1@a.example';
+  const first = makeBinding({ aor, key: 'uri:x' }, 1000);
+  await svc.apply({ aor, callId: 'c', cseq: 1, ops: [{ kind: 'upsert', binding: first }] });
+  clock.advance(5000);
+  const again = makeBinding({ aor, key: 'uri:x', cseq: 2 }, 6000);
+  const r = await svc.apply({
+    aor,
+    callId: 'c',
+    cseq: 2,
+    ops: [{ kind: 'upsert', binding: again }],
+  });
+  const [b] = await svc.lookup(aor);
+  t.same(r.ok && r.refreshed.map((x) => [x.registeredAt, x.updatedAt]), [[1000, 6000]]);
+  t.same([b?.registeredAt, b?.updatedAt, b?.cseq], [1000, 6000, 2]);
+  t.same(JSON.parse(JSON.stringify(b)), { ...again, registeredAt: 1000 }, 'nothing else changed');
+});

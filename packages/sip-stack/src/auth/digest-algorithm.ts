@@ -1,4 +1,4 @@
-import { createHash, hash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** The digest algorithms this stack implements (RFC 7616 §6.1, RFC 8760 §2). */
 export type DigestAlgorithm =
@@ -41,8 +41,17 @@ export function isSessionAlgorithm(algorithm: DigestAlgorithm): boolean {
   return algorithm.endsWith('-sess');
 }
 
+const FAMILY: Readonly<Record<DigestAlgorithm, DigestFamily>> = {
+  MD5: 'MD5',
+  'MD5-sess': 'MD5',
+  'SHA-256': 'SHA-256',
+  'SHA-256-sess': 'SHA-256',
+  'SHA-512-256': 'SHA-512-256',
+  'SHA-512-256-sess': 'SHA-512-256',
+};
+
 function family(algorithm: DigestAlgorithm): DigestFamily {
-  return (isSessionAlgorithm(algorithm) ? algorithm.slice(0, -5) : algorithm) as DigestFamily;
+  return FAMILY[algorithm];
 }
 
 /** H(data) as lowercase hex, with the hash of the algorithm's family (RFC 7616 §3.4.1). */
@@ -93,6 +102,28 @@ export interface DigestResponseParams {
   bodyHash?: string;
 }
 
+/** H(A2) per algorithm family for `Method ":" digest-uri`: the same few values on every request. */
+const HA2_MEMO: Record<DigestFamily, Map<string, string>> = {
+  MD5: new Map(),
+  'SHA-256': new Map(),
+  'SHA-512-256': new Map(),
+};
+const MAX_HA2_MEMO = 1024;
+const MAX_MEMO_A2_LENGTH = 256;
+
+/** H(A2) for qop auth or none, remembered (bounded): it depends only on the method and the uri. */
+function ha2Auth(alg: DigestAlgorithm, a2: string): string {
+  if (a2.length > MAX_MEMO_A2_LENGTH) return digestHash(alg, a2);
+  const memo = HA2_MEMO[family(alg)];
+  let v = memo.get(a2);
+  if (v === undefined) {
+    v = digestHash(alg, a2);
+    if (memo.size >= MAX_HA2_MEMO) memo.clear();
+    memo.set(a2, v);
+  }
+  return v;
+}
+
 /**
  * The `response` value (RFC 7616 §3.4.1; RFC 2617 §3.2.2.1; RFC 2069 form when no qop).
  * Never throws for missing cnonce/nc: they are treated as empty strings, which simply yields a
@@ -104,19 +135,27 @@ export function computeDigestResponse(p: DigestResponseParams): string {
   // RFC 7616 §3.4.2: -sess: HA1 = H(H(user:realm:pass) ":" nonce ":" cnonce)
   const ha1 = isSessionAlgorithm(alg) ? digestHash(alg, `${p.ha1}:${p.nonce}:${cnonce}`) : p.ha1;
   // RFC 7616 §3.4.3: auth-int: A2 = Method ":" request-uri ":" H(entity-body)
-  const a2 =
+  const ha2 =
     p.qop === 'auth-int'
-      ? `${p.method}:${p.uri}:${p.bodyHash ?? digestHash(alg, '')}`
-      : `${p.method}:${p.uri}`;
-  const ha2 = digestHash(alg, a2);
+      ? digestHash(alg, `${p.method}:${p.uri}:${p.bodyHash ?? digestHash(alg, '')}`)
+      : ha2Auth(alg, `${p.method}:${p.uri}`);
   // RFC 2069 compatibility (RFC 2617 §3.2.2.1): no qop → H(HA1:nonce:HA2)
   if (p.qop === undefined) return digestHash(alg, `${ha1}:${p.nonce}:${ha2}`);
   return digestHash(alg, `${ha1}:${p.nonce}:${p.nc ?? ''}:${cnonce}:${p.qop}:${ha2}`);
 }
 
-/** Constant-time comparison of two hex digests (case-insensitive, as hex is). */
+/** ASCII letters folded to lower case without a branch on the character. */
+function foldCase(c: number): number {
+  return c | ((((0x40 - c) & (c - 0x5b)) >>> 31) << 5);
+}
+
+/**
+ * Comparison of two hex digests (case-insensitive, as hex is) in time that depends only on the
+ * length: no early exit, no branch on the characters.
+ */
 export function digestEquals(a: string, b: string): boolean {
-  const x = Buffer.from(a.toLowerCase(), 'latin1');
-  const y = Buffer.from(b.toLowerCase(), 'latin1');
-  return x.length === y.length && timingSafeEqual(x, y);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= foldCase(a.charCodeAt(i)) ^ foldCase(b.charCodeAt(i));
+  return diff === 0;
 }

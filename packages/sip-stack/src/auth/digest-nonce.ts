@@ -1,10 +1,10 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes } from 'node:crypto';
 import { AuthConfigError } from './auth-config-error.js';
 
 export type DigestSecret = string | Uint8Array;
 
 export interface DigestNonceOptions {
-  /** Key(s) for the nonce HMAC; the first mints new nonces, the rest are still accepted (rotation). */
+  /** Key(s) for the nonce MAC; the first mints new nonces, the rest are still accepted (rotation). */
   secrets: readonly DigestSecret[];
   /** Wall-clock milliseconds; must agree across every node that validates the nonces. */
   now: () => number;
@@ -14,68 +14,98 @@ export interface DigestNonceOptions {
 
 export type NonceCheck = { valid: true; issuedAt: number } | { valid: false };
 
-const TS_LEN = 8;
-const RAND_LEN = 8;
-const MAC_LEN = 32;
-const NONCE_LEN = TS_LEN + RAND_LEN + MAC_LEN;
-const NONCE_CHARS = Math.ceil((NONCE_LEN * 4) / 3);
+/** timestamp (8) ‖ salt (6) ‖ counter (4): 18 bytes, 24 base64url characters. */
+const BODY_LEN = 18;
+const BODY_CHARS = 24;
+/** The first 30 bytes of the MAC, 40 base64url characters. */
+const MAC_CHARS = 40;
+const NONCE_CHARS = BODY_CHARS + MAC_CHARS;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const TWO_32 = 0x1_0000_0000;
 /** Opaque values remembered per realm before the memo is cleared (bounded memory). */
 const MAX_OPAQUE_MEMO = 1024;
 
+/** HMAC pads of one secret, as strings (see `macKey`). */
+interface MacKey {
+  secret: Buffer;
+  ipad: string;
+  opad: string;
+}
+
 /**
- * Stateless nonces: base64url(timestamp ‖ unique ‖ HMAC-SHA256(secret, timestamp ‖ unique ‖ realm)).
- * `unique` is a per-instance random salt and a counter (no random bytes drawn per nonce): unique
- * per instance, unpredictable to peers through the MAC. A nonce is checked without server state;
- * binding the realm stops reuse across realms (RFC 7616 §5.4 / §5.5: the server chooses how
+ * The HMAC pads of a secret as ASCII strings, so that a MAC is two one-shot `crypto.hash` calls
+ * on strings (no Hmac object, no Buffer per nonce). The HMAC key is the 64 hex characters of
+ * SHA-256(secret): one block, every byte 0x30-0x66, so key ⊕ 0x36 and key ⊕ 0x5c stay ASCII and
+ * hash as the same bytes in UTF-8 (RFC 2104 §2 with K = hex(SHA-256(secret))).
+ */
+function macKey(secret: DigestSecret): MacKey {
+  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+  const key = hash('sha256', bytes, 'hex');
+  let ipad = '';
+  let opad = '';
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    ipad += String.fromCharCode(c ^ 0x36);
+    opad += String.fromCharCode(c ^ 0x5c);
+  }
+  return { secret: bytes, ipad, opad };
+}
+
+/** Equal strings, compared in time that depends on the length only. */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/**
+ * Stateless nonces: base64url(timestamp ‖ unique) ‖ MAC(secret, that text ‖ realm), where MAC is
+ * HMAC-SHA256 (inner digest carried as base64, output truncated to 240 bits) keyed as `macKey`
+ * says. `unique` is a per-instance random salt and a counter (no random bytes drawn per nonce):
+ * unique per instance, unpredictable to peers through the MAC. A nonce is checked without server
+ * state; binding the realm stops reuse across realms (RFC 7616 §5.4 / §5.5: the server chooses how
  * nonces are built and how long they live).
  */
 export class DigestNonce {
-  #secrets: Buffer[];
+  #keys: MacKey[];
   #now: () => number;
   #maxSkewMs: number;
-  #salt = randomBytes(4).readUInt32BE(0);
+  #salt = randomBytes(6);
   #counter = 0;
+  readonly #body = Buffer.alloc(BODY_LEN);
   readonly #opaqueMemo = new Map<string, string>();
 
   constructor(options: DigestNonceOptions) {
     if (options.secrets.length === 0)
       throw new AuthConfigError('DigestNonce needs at least one secret');
-    this.#secrets = options.secrets.map((s) =>
-      typeof s === 'string' ? Buffer.from(s, 'utf8') : Buffer.from(s),
-    );
+    this.#keys = options.secrets.map(macKey);
     this.#now = options.now;
     this.#maxSkewMs = options.maxSkewMs ?? 5000;
   }
 
   create(realm: string): string {
-    const buf = Buffer.allocUnsafe(NONCE_LEN);
+    const buf = this.#body;
     const ms = Math.max(0, Math.floor(this.#now()));
     buf.writeUInt32BE(Math.floor(ms / TWO_32) >>> 0, 0);
     buf.writeUInt32BE(ms >>> 0, 4);
     if (this.#counter === 0xffff_ffff) {
       this.#counter = 0;
-      this.#salt = randomBytes(4).readUInt32BE(0);
+      this.#salt = randomBytes(6);
     }
-    buf.writeUInt32BE(this.#salt, TS_LEN);
-    buf.writeUInt32BE(++this.#counter, TS_LEN + 4);
-    this.#mac(this.#secrets[0] as Buffer, buf.subarray(0, TS_LEN + RAND_LEN), realm).copy(
-      buf,
-      TS_LEN + RAND_LEN,
-    );
-    return buf.toString('base64url');
+    this.#salt.copy(buf, 8);
+    buf.writeUInt32BE(++this.#counter, 14);
+    const body = buf.toString('base64url');
+    return body + mac(this.#keys[0] as MacKey, body, realm);
   }
 
   /** Checks integrity and realm binding; freshness is the caller's policy (see `issuedAt`). */
   check(nonce: string, realm: string): NonceCheck {
     if (nonce.length !== NONCE_CHARS || !BASE64URL.test(nonce)) return { valid: false };
-    const buf = Buffer.from(nonce, 'base64url');
-    if (buf.length !== NONCE_LEN) return { valid: false };
-    const body = buf.subarray(0, TS_LEN + RAND_LEN);
-    const mac = buf.subarray(TS_LEN + RAND_LEN);
-    const ok = this.#secrets.some((s) => timingSafeEqual(this.#mac(s, body, realm), mac));
-    if (!ok) return { valid: false };
+    const body = nonce.slice(0, BODY_CHARS);
+    const sent = nonce.slice(BODY_CHARS);
+    if (!this.#keys.some((key) => sameText(mac(key, body, realm), sent))) return { valid: false };
+    const buf = Buffer.from(body, 'base64url');
     const issuedAt = buf.readUInt32BE(0) * TWO_32 + buf.readUInt32BE(4);
     if (issuedAt > this.#now() + this.#maxSkewMs) return { valid: false };
     return { valid: true, issuedAt };
@@ -85,7 +115,7 @@ export class DigestNonce {
   opaque(realm: string): string {
     let v = this.#opaqueMemo.get(realm);
     if (v === undefined) {
-      v = this.#opaqueWith(this.#secrets[0] as Buffer, realm);
+      v = opaqueWith((this.#keys[0] as MacKey).secret, realm);
       if (this.#opaqueMemo.size >= MAX_OPAQUE_MEMO) this.#opaqueMemo.clear();
       this.#opaqueMemo.set(realm, v);
     }
@@ -94,19 +124,21 @@ export class DigestNonce {
 
   checkOpaque(opaque: string, realm: string): boolean {
     if (this.opaque(realm) === opaque) return true;
-    return this.#secrets.slice(1).some((s) => this.#opaqueWith(s, realm) === opaque);
+    return this.#keys.slice(1).some((k) => opaqueWith(k.secret, realm) === opaque);
   }
+}
 
-  #opaqueWith(secret: Buffer, realm: string): string {
-    return createHmac('sha256', secret)
-      .update('opaque\0')
-      .update(realm, 'utf8')
-      .digest()
-      .subarray(0, 12)
-      .toString('base64url');
-  }
+/** HMAC-SHA256 of `body ‖ realm` (see `macKey`), first 240 bits as base64url. */
+function mac(key: MacKey, body: string, realm: string): string {
+  const inner = hash('sha256', key.ipad + body + realm, 'base64');
+  return hash('sha256', key.opad + inner, 'base64url').slice(0, MAC_CHARS);
+}
 
-  #mac(secret: Buffer, body: Buffer, realm: string): Buffer {
-    return createHmac('sha256', secret).update(body).update(realm, 'utf8').digest();
-  }
+function opaqueWith(secret: Buffer, realm: string): string {
+  return createHmac('sha256', secret)
+    .update('opaque\0')
+    .update(realm, 'utf8')
+    .digest()
+    .subarray(0, 12)
+    .toString('base64url');
 }

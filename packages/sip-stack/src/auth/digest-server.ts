@@ -10,6 +10,7 @@ import {
   digestHash,
   type DigestAlgorithm,
   type DigestQop,
+  type DigestResponseParams,
 } from './digest-algorithm.js';
 import { AuthConfigError } from './auth-config-error.js';
 import { formatDigestChallenge } from './digest-challenge.js';
@@ -216,7 +217,9 @@ export class DigestServer {
   /** A 401/407 response to `request` carrying a fresh challenge. */
   challengeResponse(request: SipRequest, options: { stale?: boolean } = {}): SipResponse {
     const c = this.challenge(this.realmFor(request), options);
-    return createResponse(request, c.status, undefined, { headers: { [c.name]: c.values } });
+    const headers =
+      c.status === 401 ? { 'WWW-Authenticate': c.values } : { 'Proxy-Authenticate': c.values };
+    return createResponse(request, c.status, undefined, { headers });
   }
 
   /** RFC 3261 §22.3: a proxy removes its own Proxy-Authorization before forwarding; others stay. */
@@ -242,15 +245,20 @@ export class DigestServer {
     const user = await this.#lookupUser(c, checked.realm, lookup);
     if (user === undefined)
       return this.#fail(request, { fail: 'unknown-user', detail: 'no such user' });
-    const expected = computeDigestResponse({
+    const params: DigestResponseParams = {
       algorithm: c.algorithm,
       ha1: user.ha1,
       nonce: c.nonce,
       method: request.method,
       uri: c.uri,
-      ...(c.qop !== undefined ? { qop: c.qop, nc: c.nc ?? '', cnonce: c.cnonce ?? '' } : {}),
-      ...(c.qop === 'auth-int' ? { bodyHash: digestHash(c.algorithm, request.body) } : {}),
-    });
+    };
+    if (c.qop !== undefined) {
+      params.qop = c.qop;
+      params.nc = c.nc ?? '';
+      params.cnonce = c.cnonce ?? '';
+      if (c.qop === 'auth-int') params.bodyHash = digestHash(c.algorithm, request.body);
+    }
+    const expected = computeDigestResponse(params);
     if (!digestEquals(expected, c.response))
       return this.#fail(request, { fail: 'bad-response', detail: 'response mismatch' });
     const confirmed = this.confirm(request, checked);

@@ -2,6 +2,7 @@
  * Parser for challenge / credentials header values: `scheme auth-param *("," auth-param)`
  * (RFC 3261 §25.1 `challenge`, `credentials`; RFC 7235 §2.1). Untrusted input: never throws.
  */
+import { textBytes } from '../message/text-bytes.js';
 
 export interface AuthParamValue {
   /** Value with quoted-string escapes removed. */
@@ -20,139 +21,168 @@ export type AuthParamsResult = { ok: true; value: AuthParams } | { ok: false; re
 
 const MAX_VALUE_LENGTH = 8192;
 
-function isTokenChar(c: number): boolean {
-  // RFC 3261 §25.1 token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
-  return (
-    (c >= 0x30 && c <= 0x39) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x61 && c <= 0x7a) ||
-    c === 0x2d ||
-    c === 0x2e ||
-    c === 0x21 ||
-    c === 0x25 ||
-    c === 0x2a ||
-    c === 0x5f ||
-    c === 0x2b ||
-    c === 0x60 ||
-    c === 0x27 ||
-    c === 0x7e
-  );
-}
+/** RFC 3261 §25.1 token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" */
+const TOKEN_CHARS = new Uint8Array(256);
+for (const c of "-.!%*_+`'~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TOKEN_CHARS[c.charCodeAt(0)] = 1;
 
 function isWs(c: number): boolean {
   // SP, HTAB and the CR LF of folded lines (RFC 3261 §7.3.1 LWS)
   return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
 
-class Cursor {
-  pos = 0;
-  constructor(readonly s: string) {}
-  get done(): boolean {
-    return this.pos >= this.s.length;
-  }
-  peek(): number {
-    return this.s.charCodeAt(this.pos);
-  }
-  skipWs(): void {
-    while (!this.done && isWs(this.peek())) this.pos++;
-  }
-  token(): string {
-    const start = this.pos;
-    while (!this.done && isTokenChar(this.peek())) this.pos++;
-    return this.s.slice(start, this.pos);
-  }
-}
+/**
+ * One pass over the value with plain index arithmetic on its bytes (`textBytes`: reading a
+ * Uint8Array is several times faster than String#charCodeAt), slicing values from the string.
+ * `#escape` is the next backslash at or after the last quoted value, so values without
+ * quoted-pairs are sliced out whole without scanning them twice.
+ */
+class AuthParamsReader {
+  readonly #s: string;
+  readonly #b: Uint8Array;
+  readonly #n: number;
+  #pos = 0;
+  #escape: number;
 
-/** Reads a quoted-string at the cursor (on the opening quote); undefined when unterminated. */
-function readQuoted(cur: Cursor): string | undefined {
-  cur.pos++; // opening DQUOTE
-  // fast path: no quoted-pair before the closing quote → one slice
-  const close = cur.s.indexOf('"', cur.pos);
-  if (close >= 0 && close - cur.pos <= MAX_VALUE_LENGTH) {
-    const escape = cur.s.indexOf('\\', cur.pos);
-    if (escape < 0 || escape > close) {
-      const v = cur.s.slice(cur.pos, close);
-      cur.pos = close + 1;
-      return v;
-    }
+  constructor(s: string) {
+    this.#s = s;
+    this.#b = textBytes(s);
+    this.#n = s.length;
+    const e = s.indexOf('\\');
+    this.#escape = e < 0 ? s.length : e;
   }
-  let out = '';
-  while (!cur.done) {
-    const c = cur.peek();
-    if (c === 0x22) {
-      cur.pos++;
-      return out;
+
+  /** Skips LWS; returns the byte there (-1 at the end). */
+  #skipWs(): number {
+    const b = this.#b;
+    const n = this.#n;
+    let i = this.#pos;
+    while (i < n && isWs(b[i] as number)) i++;
+    this.#pos = i;
+    return i < n ? (b[i] as number) : -1;
+  }
+
+  /** A token at the cursor (possibly empty). */
+  #token(): string {
+    const b = this.#b;
+    const n = this.#n;
+    const start = this.#pos;
+    let i = start;
+    while (i < n && TOKEN_CHARS[b[i] as number] === 1) i++;
+    this.#pos = i;
+    return this.#s.slice(start, i);
+  }
+
+  read(): AuthParamsResult {
+    this.#skipWs();
+    const scheme = this.#token();
+    if (scheme === '') return { ok: false, reason: 'missing auth scheme' };
+    if (this.#pos < this.#n && !isWs(this.#b[this.#pos] as number))
+      return { ok: false, reason: 'bad auth scheme' };
+    const params = new Map<string, AuthParamValue>();
+    for (;;) {
+      let c = this.#skipWs();
+      while (c === 0x2c) {
+        this.#pos++; // RFC 7230 §7: empty list elements are tolerated
+        c = this.#skipWs();
+      }
+      if (c < 0) break;
+      const err = this.#param(params);
+      if (err !== undefined) return { ok: false, reason: err };
+      c = this.#skipWs();
+      if (c < 0) break;
+      if (c !== 0x2c) return { ok: false, reason: `expected "," at ${this.#pos}` };
     }
-    if (c === 0x5c) {
-      // RFC 3261 §25.1 quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
-      cur.pos++;
-      if (cur.done) return undefined;
-      out += cur.s[cur.pos];
+    return { ok: true, value: { scheme, params } };
+  }
+
+  #param(params: Map<string, AuthParamValue>): string | undefined {
+    const start = this.#pos;
+    const token = this.#token();
+    if (token === '') return `unexpected character at ${this.#pos}`;
+    const name = this.#hasUpper(start, this.#pos) ? token.toLowerCase() : token;
+    if (this.#skipWs() !== 0x3d) return `missing "=" after ${name}`;
+    this.#pos++;
+    let entry: AuthParamValue;
+    if (this.#skipWs() === 0x22) {
+      const v = this.#quoted();
+      if (v === undefined) return `unterminated quoted string in ${name}`;
+      entry = { value: v, quoted: true };
     } else {
-      out += cur.s[cur.pos];
+      const v = this.#bare();
+      if (v === '') return `empty value for ${name}`;
+      entry = { value: v, quoted: false };
     }
-    cur.pos++;
-    if (out.length > MAX_VALUE_LENGTH) return undefined;
+    // RFC 7616 §3.4: each directive at most once
+    if (params.has(name)) return `duplicate parameter ${name}`;
+    params.set(name, entry);
+    return undefined;
   }
-  return undefined;
-}
 
-/** Unquoted value: a token, leniently any run of characters up to ",", whitespace or a quote. */
-function readBare(cur: Cursor): string {
-  const start = cur.pos;
-  while (!cur.done) {
-    const c = cur.peek();
-    if (c === 0x2c || c === 0x22 || isWs(c)) break;
-    cur.pos++;
+  #hasUpper(from: number, to: number): boolean {
+    const b = this.#b;
+    for (let i = from; i < to; i++) {
+      const c = b[i] as number;
+      if (c >= 0x41 && c <= 0x5a) return true;
+    }
+    return false;
   }
-  return cur.s.slice(start, cur.pos);
-}
 
-function readParam(cur: Cursor, params: Map<string, AuthParamValue>): string | undefined {
-  const name = cur.token().toLowerCase();
-  if (name === '') return `unexpected character at ${cur.pos}`;
-  cur.skipWs();
-  if (cur.peek() !== 0x3d) return `missing "=" after ${name}`;
-  cur.pos++;
-  cur.skipWs();
-  let entry: AuthParamValue;
-  if (cur.peek() === 0x22) {
-    const v = readQuoted(cur);
-    if (v === undefined) return `unterminated quoted string in ${name}`;
-    entry = { value: v, quoted: true };
-  } else {
-    const v = readBare(cur);
-    if (v === '') return `empty value for ${name}`;
-    entry = { value: v, quoted: false };
+  /** A quoted-string at the cursor (on the opening quote); undefined when unterminated. */
+  #quoted(): string | undefined {
+    const s = this.#s;
+    const from = ++this.#pos; // opening DQUOTE
+    const close = s.indexOf('"', from);
+    if (close >= 0 && close - from <= MAX_VALUE_LENGTH) {
+      if (this.#escape < from) {
+        const e = s.indexOf('\\', from);
+        this.#escape = e < 0 ? this.#n : e;
+      }
+      // fast path: no quoted-pair before the closing quote → one slice
+      if (this.#escape > close) {
+        this.#pos = close + 1;
+        return s.slice(from, close);
+      }
+    }
+    let out = '';
+    let i = from;
+    while (i < this.#n) {
+      const c = s.charCodeAt(i);
+      if (c === 0x22) {
+        this.#pos = i + 1;
+        return out;
+      }
+      if (c === 0x5c) {
+        // RFC 3261 §25.1 quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+        i++;
+        if (i >= this.#n) return undefined;
+      }
+      out += s[i];
+      i++;
+      if (out.length > MAX_VALUE_LENGTH) return undefined;
+    }
+    return undefined;
   }
-  // RFC 7616 §3.4: each directive at most once
-  if (params.has(name)) return `duplicate parameter ${name}`;
-  params.set(name, entry);
-  return undefined;
+
+  /** Unquoted value: a token, leniently any run of characters up to ",", whitespace or a quote. */
+  #bare(): string {
+    const b = this.#b;
+    const n = this.#n;
+    const start = this.#pos;
+    let i = start;
+    while (i < n) {
+      const c = b[i] as number;
+      if (c === 0x2c || c === 0x22 || isWs(c)) break;
+      i++;
+    }
+    this.#pos = i;
+    return this.#s.slice(start, i);
+  }
 }
 
 export function parseAuthParams(value: string): AuthParamsResult {
   if (typeof value !== 'string') return { ok: false, reason: 'not a string' };
-  const cur = new Cursor(value);
-  cur.skipWs();
-  const scheme = cur.token();
-  if (scheme === '') return { ok: false, reason: 'missing auth scheme' };
-  if (!cur.done && !isWs(cur.peek())) return { ok: false, reason: 'bad auth scheme' };
-  const params = new Map<string, AuthParamValue>();
-  for (;;) {
-    cur.skipWs();
-    while (!cur.done && cur.peek() === 0x2c) {
-      cur.pos++; // RFC 7230 §7: empty list elements are tolerated
-      cur.skipWs();
-    }
-    if (cur.done) break;
-    const err = readParam(cur, params);
-    if (err !== undefined) return { ok: false, reason: err };
-    cur.skipWs();
-    if (cur.done) break;
-    if (cur.peek() !== 0x2c) return { ok: false, reason: `expected "," at ${cur.pos}` };
-  }
-  return { ok: true, value: { scheme, params } };
+  return new AuthParamsReader(value).read();
 }
 
 const NEEDS_ESCAPE = /["\\\r\n]/;

@@ -173,3 +173,28 @@ t.test('digestEquals compares hex case-insensitively and rejects other lengths',
   t.notOk(digestEquals('abcdef', 'abcdef00'));
   t.end();
 });
+
+t.test('digestEquals: characters outside ASCII never stand for a hex digit', (t) => {
+  t.notOk(digestEquals('a', '\u0161'), 'U+0161 is not "a" (its low byte is)');
+  t.notOk(digestEquals('0', '\u0130'));
+  t.ok(digestEquals('0f', '0F'), 'ASCII hex letters still fold');
+  t.end();
+});
+
+t.test('the same method and uri give each algorithm its own response (H(A2) per family)', (t) => {
+  const ha2 = (alg: string): string =>
+    createHash(alg).update(`${rfc7616.method}:${rfc7616.uri}`).digest('hex');
+  for (const [algorithm, node] of [
+    ['MD5', 'md5'],
+    ['SHA-256', 'sha256'],
+    ['SHA-512-256', 'sha512-256'],
+    ['MD5', 'md5'],
+  ] as const) {
+    const ha1 = computeHa1(algorithm, 'Mufasa', 'http-auth@example.org', 'Circle of Life');
+    const expected = createHash(node)
+      .update(`${ha1}:${rfc7616.nonce}:00000001:${rfc7616.cnonce}:auth:${ha2(node)}`)
+      .digest('hex');
+    t.equal(computeDigestResponse({ ...rfc7616, algorithm, ha1 }), expected, algorithm);
+  }
+  t.end();
+});

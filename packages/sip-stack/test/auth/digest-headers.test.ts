@@ -180,3 +180,13 @@ t.test('challenge: format then parse round-trips', (t) => {
   t.same(back.ok && back.value, c);
   t.end();
 });
+
+t.test('auth-params: non-ASCII text in quoted and bare values is kept as written', (t) => {
+  const r = parseAuthParams('Digest realm="Zürich € \\"x\\"", username=Jürgen€,nonce="n"');
+  if (!r.ok) return t.fail(r.reason);
+  t.same(r.value.params.get('realm'), { value: 'Zürich € "x"', quoted: true });
+  t.same(r.value.params.get('username'), { value: 'Jürgen€', quoted: false });
+  t.equal(r.value.params.get('nonce')?.value, 'n');
+  t.notOk(parseAuthParams('Digest réalm="a"').ok, 'a parameter name is a token (ASCII)');
+  t.end();
+});

@@ -90,3 +90,19 @@ t.test('nc window: memory is bounded and forgotten nonces are never trusted agai
   t.equal(w.accept('n9999', 9999, 1), 'replay', 'recent entries are still tracked');
   t.end();
 });
+
+t.test('nc window: a nonce in use stays tracked while newer ones come and go (LRU)', (t) => {
+  const w = new NonceCountWindow({ maxNonces: 3 });
+  t.equal(w.accept('a', 1, 1), 'ok');
+  t.equal(w.accept('b', 2, 1), 'ok');
+  t.equal(w.accept('c', 3, 1), 'ok');
+  t.equal(w.accept('a', 1, 2), 'ok', 'a is used again');
+  t.equal(w.accept('d', 4, 1), 'ok', 'd takes the place of the least recently used, b');
+  t.equal(w.size, 3);
+  t.equal(w.accept('a', 1, 2), 'replay', 'a is still tracked');
+  t.equal(w.accept('b', 2, 1), 'forgotten', 'b was evicted and is never trusted again');
+  for (let i = 0; i < 1000; i++) w.accept(`n${i}`, 10 + i, 1);
+  t.equal(w.size, 3, 'bounded under churn');
+  t.equal(w.accept('n999', 1009, 1), 'replay');
+  t.end();
+});
