@@ -12,8 +12,7 @@
 // --small: a quick proof that everything runs (two short steps per target). Every load step is
 // bounded in count (-m) and time (-timeout, then SIGKILL); every process started here is stopped
 // by pid. Needs `sipp` (Debian sip-tester), `kamailio` with its rtpengine module, `rtpengine`.
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,14 +22,11 @@ import { startUas } from '../sip/sipp.mjs';
 import { kamailioVersion } from '../sip/targets.mjs';
 import { loadUsers } from '../sip/users.mjs';
 import { section, table, writeResults } from './results.mjs';
+import { NUMBER, PREFIX, RTP, freePorts, writeCallers } from './setup.mjs';
 import { kamailioRtpengine, switchboardB2bua } from './targets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KAMAILIO = 'kamailio+rtpengine';
-const PREFIX = '1555';
-const NUMBER = `${PREFIX}0009999`;
-/** Relay ports of both targets (one runs at a time), below the ephemeral range. */
-const RTP = { min: 10000, max: 29999 };
 
 function parseArgs(argv) {
   const o = {
@@ -79,25 +75,6 @@ function parseArgs(argv) {
   return o;
 }
 
-async function freePort() {
-  const s = createSocket('udp4');
-  await new Promise((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-/** Callers: `caller;domain;[authentication ...];number`, every one dialling the trunk number. */
-function writeCallers(dir, users, domain) {
-  const lines = users.map(
-    (u) =>
-      `${u.username};${domain};[authentication username=${u.username} password=${u.password}];${NUMBER}`,
-  );
-  const file = path.join(dir, 'uac.csv');
-  writeFileSync(file, `SEQUENTIAL\n${lines.join('\n')}\n`);
-  return file;
-}
-
 /** Samples the target's open media sessions every 250 ms; stop() returns the peak. */
 function sampleSessions(live) {
   let peak = 0;
@@ -113,13 +90,7 @@ function sampleSessions(live) {
 }
 
 async function benchTarget(name, o, dir, users, uac) {
-  const ports = {
-    port: await freePort(),
-    httpPort: await freePort(),
-    uasPort: await freePort(),
-    uacPort: await freePort(),
-    ngPort: await freePort(),
-  };
+  const ports = await freePorts();
   const tdir = path.join(dir, name.replace(/\W/g, '-'));
   const common = { dir: tdir, host: o.localIp, users, domain: o.domain, rtp: RTP, ...ports };
   const target =

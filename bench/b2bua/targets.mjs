@@ -112,13 +112,16 @@ export function switchboardB2bua(o) {
       const dataDir = path.join(o.dir, 'switchboard', 'data');
       seedSwitchboard(dataDir, o.users, o.domain);
       provisionTrunk(dataDir, { uas: { host: o.host, port: o.uasPort }, prefix: o.prefix });
-      const args = [CLI, 'start', '--data-dir', dataDir, '--host', '127.0.0.1'];
+      // nodeArgs: options for node itself (--cpu-prof, --import of a probe); serverArgs: more CLI flags.
+      const args = [...(o.nodeArgs ?? []), CLI, 'start', '--data-dir', dataDir];
+      args.push('--host', '127.0.0.1');
       args.push('--port', String(o.httpPort), '--sip-host', o.host);
       args.push('--sip-udp-port', String(o.port), '--sip-tcp-port', 'off', '--sip-ws-port', 'off');
       args.push('--media-mode', 'always', '--sip-outbound', 'b2bua');
       args.push('--rtp-min', String(o.rtp.min), '--rtp-max', String(o.rtp.max));
       // SIPp 3.6 answers only MD5 challenges: offer MD5 alone, as the Kamailio config does.
       args.push('--sip-digest-algorithms', 'MD5', '--log-level', 'warn');
+      args.push(...(o.serverArgs ?? []));
       const s = await spawnServer('switchboard', process.execPath, args, /SIP listening on/);
       const relay = /RTP relay[^\n]*|media[^\n]*relay[^\n]*/i.exec(s.output())?.[0]?.trim();
       return {

@@ -20,28 +20,22 @@ import { respondSafely, type CallContext } from '../signalling/call-context.js';
 import { OfferRelay } from '../signalling/offer-relay.js';
 import { RequestRelay } from '../signalling/request-relay.js';
 import { SessionRefresh } from '../signalling/session-refresh.js';
-import {
-  SessionTimer,
-  retryAfter422,
-  uacSettings,
-  uasNegotiate,
-  type TimerSettings,
-} from '../signalling/session-timer.js';
+import { SessionTimer, uacSettings, type TimerSettings } from '../signalling/session-timer.js';
 import type { MediaLeg, MediaServer } from '../media/media-server.js';
 import type { JoinDonor } from '../transfer/call-join.js';
 import { TransferHandler, type TransferHost } from '../transfer/transfer.js';
-import { holdChannels } from '../trunk/channel-limiter.js';
 import { MediaInsertion } from './media-insertion.js';
 import { CallState, CallStateMachine } from './call-state.js';
 import type { CallEnd, CallEndReason, CallEvents, CallPlan } from './call-types.js';
 import { answerCaller } from './answer-caller.js';
 import { callerStatus } from './call-helpers.js';
 import { CallerProgress } from './caller-progress.js';
-import { checkInvite, mediaWarning } from './check-invite.js';
+import { admitInvite, mediaWarning } from './check-invite.js';
 import { Leg } from './leg.js';
-import { OutboundFork, type ForkAnswer, type ForkFailure } from './outbound-fork.js';
-import { ALLOW, outboundRequest } from './outbound-request.js';
+import type { ForkAnswer, ForkFailure, OutboundFork } from './outbound-fork.js';
+import { ALLOW, outboundRequest, planFork } from './outbound-request.js';
 import { findReplaced, type CallRegistry } from './call-registry.js';
+import { CallLegs } from './call-legs.js';
 
 export interface CallOptions {
   id: string;
@@ -62,7 +56,7 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly ended: Promise<CallEnd>;
   readonly #options: CallOptions;
   readonly #sm: CallStateMachine;
-  readonly #legs: Partial<Record<RelaySide, Leg>> = {};
+  readonly #legs: CallLegs;
   readonly #timers: Partial<Record<RelaySide, SessionTimer>> = {};
   readonly #ctx: CallContext;
   readonly #offers: OfferRelay;
@@ -95,6 +89,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.#ctx = this.#context();
     this.#offers = new OfferRelay(this.#ctx);
     this.#requests = new RequestRelay(this.#ctx);
+    this.#legs = this.#callLegs();
     this.#refresh = new SessionRefresh(this.#ctx);
     this.#transfers = new TransferHandler(this.#transferHost());
     this.#progress = this.#callerProgress();
@@ -102,7 +97,7 @@ export class Call extends TypedEmitter<CallEvents> {
       media: this.media,
       clock: options.clock,
       callId: this.id,
-      leg: (side) => this.#legs[side],
+      leg: (side) => this.#legs.get(side),
     });
     this.setListenerErrorHandler((err, event) =>
       options.logger.error(
@@ -122,7 +117,7 @@ export class Call extends TypedEmitter<CallEvents> {
 
   /** The leg on a side: 'a' the caller's, 'b' the answering callee's. */
   leg(side: RelaySide): Leg | undefined {
-    return this.#legs[side];
+    return this.#legs.get(side);
   }
 
   timer(side: RelaySide): SessionTimer | undefined {
@@ -132,37 +127,19 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Runs the call: checks the caller's INVITE, anchors its offer and forks to the targets. */
   async start(): Promise<void> {
     const { incoming: req, plan } = this.#options;
-    req.on('cancel', () => this.#finish('caller-cancelled', { status: 487, side: 'a' }));
-    const check = checkInvite(req.request);
-    if (!check.ok) {
-      this.#refuse(
-        check.status,
-        check.reason,
-        check.headers ?? {},
-        check.status === 483 ? 'rejected' : 'media-failed',
-      );
+    req.on('cancel', this.#onCancel);
+    const admission = admitInvite(req.request, plan);
+    if (!admission.ok) {
+      this.#refuse(admission.status, admission.reason, admission.headers, admission.end);
       return;
     }
-    const release = holdChannels(plan.channels ?? []);
-    if (release === undefined) {
-      // A trunk or account at max_channels: the caller may try again later.
-      this.#refuse(503, 'Channel Limit Reached', { 'Retry-After': '10' }, 'rejected');
-      return;
-    }
-    this.#releaseChannels = release;
-    if (plan.sessionTimer !== undefined) {
-      const negotiated = uasNegotiate(req.request, plan.sessionTimer);
-      if (!negotiated.ok) {
-        this.#refuse(422, 'Session Interval Too Small', negotiated.headers, 'rejected');
-        return;
-      }
-      this.#callerTimer = negotiated;
-    }
-    this.#delayedOffer = check.offer === undefined;
+    this.#releaseChannels = admission.releaseChannels;
+    this.#callerTimer = admission.callerTimer;
+    this.#delayedOffer = admission.offer === undefined;
     const offer =
-      check.offer === undefined
+      admission.offer === undefined
         ? await this.media.localOffer('b')
-        : await this.media.offer('a', check.offer);
+        : await this.media.offer('a', admission.offer);
     if (this.#end !== undefined) return; // cancelled while the relay allocated ports
     if (!offer.ok) {
       const headers =
@@ -176,12 +153,7 @@ export class Call extends TypedEmitter<CallEvents> {
       this.#refuse(480, 'Temporarily Unavailable', {}, 'rejected');
       return;
     }
-    const fork = new OutboundFork(this.#options.endpoint, {
-      clock: this.#options.clock,
-      timeoutMs: plan.answerTimeoutMs ?? 60_000,
-      ...(plan.ring === undefined ? {} : { ring: plan.ring }),
-      ...(plan.sessionTimer === undefined ? {} : { retry422: retryAfter422 }),
-    });
+    const fork = planFork(this.#options.endpoint, this.#options.clock, plan);
     this.#fork = fork;
     fork.on('provisional', (r) => this.#progress.relay(r));
     fork.on('answered', (a) => this.#onAnswered(a));
@@ -194,7 +166,7 @@ export class Call extends TypedEmitter<CallEvents> {
         host,
         target,
         sdp: offer.sdp,
-        maxForwards: check.maxForwards,
+        maxForwards: admission.maxForwards,
       }),
     );
   }
@@ -225,7 +197,7 @@ export class Call extends TypedEmitter<CallEvents> {
    * `side` is joined into another call. Undefined unless the call is answered and idle.
    */
   joinDonor(side: RelaySide): JoinDonor | undefined {
-    const leg = this.#legs[side];
+    const leg = this.#legs.get(side);
     const idle =
       this.#transferring.size === 0 &&
       this.#mediaLeg.active === undefined &&
@@ -237,7 +209,7 @@ export class Call extends TypedEmitter<CallEvents> {
       leg,
       side,
       surrender: () => {
-        if (this.#legs[side] === leg) delete this.#legs[side];
+        this.#legs.remove(side, leg);
         this.#timers[side]?.stop();
         delete this.#timers[side];
         this.#finish('replaced', { side: otherSide(side) });
@@ -251,7 +223,9 @@ export class Call extends TypedEmitter<CallEvents> {
       void dialog.bye().catch(() => undefined);
       return;
     }
-    const legB = this.#attach(new Leg('b', 'uac', dialog, response.headers.values('Allow')));
+    const legB = new Leg('b', 'uac', dialog, response.headers.values('Allow'));
+    this.#legs.attach(legB);
+    this.emit('leg', legB);
     const result = answerCaller(
       {
         caller: this.caller,
@@ -275,9 +249,9 @@ export class Call extends TypedEmitter<CallEvents> {
       else this.#refuse(result.status, result.reason, result.headers, 'media-failed');
       return;
     }
-    const legA = this.#attach(
-      new Leg('a', 'uas', result.dialog, this.caller.request.headers.values('Allow')),
-    );
+    const legA = new Leg('a', 'uas', result.dialog, this.caller.request.headers.values('Allow'));
+    this.#legs.attach(legA);
+    this.emit('leg', legA);
     this.#sm.transition(CallState.Answered);
     this.#startTimer(legA, this.#callerTimer.settings);
     if (this.#options.plan.sessionTimer !== undefined)
@@ -285,23 +259,9 @@ export class Call extends TypedEmitter<CallEvents> {
     this.emit('answered');
   }
 
-  /** Makes `leg` the leg of its side: in-call requests relayed, its end ends the call. */
-  #attach(leg: Leg): Leg {
-    this.#legs[leg.side] = leg;
-    this.#offers.attach(leg);
-    this.#requests.attach(leg);
-    leg.dialog.onRequest('REFER', (req) => {
-      if (this.#ctx.refer === undefined) respondSafely(req, 501);
-      else this.#ctx.refer(leg.side, req);
-    });
-    leg.dialog.on('terminated', (reason) => this.#onLegEnded(leg, reason));
-    this.emit('leg', leg);
-    return leg;
-  }
-
   #onLegEnded(leg: Leg, reason: TerminationReason): void {
-    if (this.#end !== undefined || this.#legs[leg.side] !== leg || this.#transferring.has(leg.side))
-      return;
+    if (this.#end !== undefined || this.#legs.get(leg.side) !== leg) return;
+    if (this.#transferring.has(leg.side)) return;
     const map: Partial<Record<TerminationReason, CallEndReason>> = {
       'remote-bye': 'hangup',
       'ack-timeout': 'ack-timeout',
@@ -340,13 +300,31 @@ export class Call extends TypedEmitter<CallEvents> {
     for (const timer of Object.values(this.#timers)) timer.stop();
     // The caller always gets a final response (RFC 3261 §13.3.1): 500 when nothing better is known.
     if (!this.caller.responded) respondSafely(this.caller, extra.status ?? 500);
-    for (const leg of Object.values(this.#legs)) void leg.hangup();
+    for (const leg of this.#legs.all()) void leg.hangup();
     this.#mediaLeg.release();
     this.media.close();
     this.#releaseChannels();
     this.#sm.transition(CallState.Ended);
     this.emit('ended', end);
     this.#resolveEnded(end);
+    // What the SIP stack keeps after the call (transactions, dialogs) no longer holds it.
+    this.caller.off('cancel', this.#onCancel);
+    this.#fork?.release();
+    this.#legs.release();
+  }
+
+  readonly #onCancel = (): void => this.#finish('caller-cancelled', { status: 487, side: 'a' });
+
+  #callLegs(): CallLegs {
+    return new CallLegs({
+      offers: this.#offers,
+      requests: this.#requests,
+      refer: (side, req) => {
+        if (this.#ctx.refer === undefined) respondSafely(req, 501);
+        else this.#ctx.refer(side, req);
+      },
+      legEnded: (leg, reason) => this.#onLegEnded(leg, reason),
+    });
   }
 
   #context(): CallContext {
@@ -358,7 +336,7 @@ export class Call extends TypedEmitter<CallEvents> {
       get ended() {
         return isEnded();
       },
-      leg: (side) => this.#legs[side],
+      leg: (side) => this.#legs.get(side),
       timer: (side) => this.#timers[side],
       renegotiated: (from) => this.emit('renegotiated', from),
       info: (from, type, body) => this.emit('info', from, type, body),
@@ -395,17 +373,18 @@ export class Call extends TypedEmitter<CallEvents> {
       get ended() {
         return isEnded();
       },
-      leg: (side) => this.#legs[side],
+      leg: (side) => this.#legs.get(side),
       transferring: (side, active) => {
         if (active) this.#transferring.add(side);
         else this.#transferring.delete(side);
       },
       replaceLeg: (leg) => {
-        const previous = this.#legs[leg.side];
+        const previous = this.#legs.get(leg.side);
         // The old leg's session timer goes with it; the new leg runs without one.
         this.#timers[leg.side]?.stop();
         delete this.#timers[leg.side];
-        this.#attach(leg);
+        this.#legs.attach(leg);
+        this.emit('leg', leg);
         return previous;
       },
       transferred: (event) => this.emit('transferred', event),

@@ -57,6 +57,7 @@ interface Branch {
   target: OutboundTarget;
   /** Undefined when the INVITE could not even be built (bad URI). */
   invite: OutgoingInvite | undefined;
+  onProvisional?: (response: SipResponse) => void;
   done: boolean;
   response?: SipResponse;
   error?: EndpointError;
@@ -119,6 +120,15 @@ export class OutboundFork extends TypedEmitter<OutboundForkEvents> {
     if (this.#options.timeoutMs > 0)
       this.#later(this.#options.timeoutMs, () => this.#onAnswerTimeout());
     this.#nextStep();
+  }
+
+  /**
+   * The call is over: the INVITEs (which the SIP stack keeps a while, RFC 6026) drop the fork's
+   * listeners, so they do not hold it. No provisional event after this.
+   */
+  release(): void {
+    for (const b of this.#branches)
+      if (b.onProvisional !== undefined) b.invite?.off('provisional', b.onProvisional);
   }
 
   /** Cancels every branch still pending (CANCEL once it rang; RFC 3261 §9.1). */
@@ -213,11 +223,12 @@ export class OutboundFork extends TypedEmitter<OutboundForkEvents> {
       this.#branches.push({ target, invite: undefined, done: true, error });
       return;
     }
-    const branch: Branch = { target, invite, done: false };
-    this.#branches.push(branch);
-    invite.on('provisional', (r) => {
+    const onProvisional = (r: SipResponse): void => {
       if (!this.#settled && r.status > 100) this.emit('provisional', r, target);
-    });
+    };
+    const branch: Branch = { target, invite, done: false, onProvisional };
+    this.#branches.push(branch);
+    invite.on('provisional', onProvisional);
     invite.then(
       ({ dialog, response }) => this.#onAnswer(branch, dialog, response),
       (err: unknown) => this.#onFailure(branch, err, req, retried),

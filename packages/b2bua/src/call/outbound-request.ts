@@ -1,11 +1,14 @@
-/** The INVITE a call sends to one target: identity and headers per policy, timers, our offer. */
-import type { IncomingRequest } from '@switchboard/sip-stack';
+/**
+ * The INVITEs a call sends: the fork its plan asks for, and the request to each target (identity
+ * and headers per policy, timers, our offer).
+ */
+import type { Clock, IncomingRequest, SipEndpoint } from '@switchboard/sip-stack';
 import { outboundIdentity } from '../policy/caller-id.js';
 import { outboundHeaders } from '../policy/header-policy.js';
-import { uacOfferHeaders } from '../signalling/session-timer.js';
+import { retryAfter422, uacOfferHeaders } from '../signalling/session-timer.js';
 import { supports100rel } from './call-helpers.js';
 import type { CallPlan, OutboundTarget } from './call-types.js';
-import type { ForkRequest } from './outbound-fork.js';
+import { OutboundFork, type ForkRequest } from './outbound-fork.js';
 
 /** Methods our legs take: peers learn that we accept UPDATE (RFC 3311) and REFER. */
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, REFER, NOTIFY';
@@ -48,4 +51,14 @@ export function outboundRequest(input: OutboundRequestInput): ForkRequest {
     body: input.sdp,
     maxForwards: input.maxForwards,
   };
+}
+
+/** The fork of a call's plan: ring strategy, answer timeout, one retry after 422 (RFC 4028 §6). */
+export function planFork(endpoint: SipEndpoint, clock: Clock, plan: CallPlan): OutboundFork {
+  return new OutboundFork(endpoint, {
+    clock,
+    timeoutMs: plan.answerTimeoutMs ?? 60_000,
+    ...(plan.ring === undefined ? {} : { ring: plan.ring }),
+    ...(plan.sessionTimer === undefined ? {} : { retry422: retryAfter422 }),
+  });
 }

@@ -2,7 +2,7 @@
  * The state a MediaAnchor keeps (relay session per stream, what each side last got from us, the
  * pending offer) as one object, so the anchor's operations can live in several small files.
  */
-import { randomInt } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type {
   MediaRelay,
   MediaRelaySession,
@@ -11,7 +11,7 @@ import type {
 } from '../media/media-relay.js';
 import type { CodecPolicy } from './codec-policy.js';
 import { connectionAddress, writeSdp, type Sdp } from './parse-sdp.js';
-import { setSessionFields, type SdpOrigin } from './rewrite-sdp.js';
+import { setSessionFields, withOriginVersion, type SdpOrigin } from './rewrite-sdp.js';
 import { isLegacyHold } from './sdp-direction.js';
 import { SplicedSession } from './spliced-session.js';
 
@@ -32,6 +32,18 @@ export interface MediaAnchorOptions {
   codecs?: CodecPolicy | undefined;
   /** o= username (default 'switchboard'). */
   originUser?: string;
+}
+
+/** Random 32-bit numbers drawn from a pool filled in one call (one origin needs three). */
+const RANDOM = new Uint32Array(512);
+let randomNext = RANDOM.length;
+
+function random32(): number {
+  if (randomNext >= RANDOM.length) {
+    randomFillSync(RANDOM);
+    randomNext = 0;
+  }
+  return RANDOM[randomNext++] ?? 0;
 }
 
 export function otherSide(side: RelaySide): RelaySide {
@@ -89,6 +101,11 @@ export function remoteOf(sdp: Sdp, index: number): RelayRemote | undefined {
   };
 }
 
+/** The peer's receive address of every stream, in order (see `remoteOf`). */
+export function remotesOf(sdp: Sdp): (RelayRemote | undefined)[] {
+  return sdp.media.map((_, i) => remoteOf(sdp, i));
+}
+
 /** Relay sessions held by a stream's session (a spliced one holds two). */
 export function openSessions(session: MediaRelaySession | undefined): number {
   if (session === undefined || session.closed) return 0;
@@ -118,14 +135,18 @@ export class AnchorState {
   }
 
   newOrigin(): SdpOrigin {
+    // RFC 4566 §5.2: sess-id and sess-version are numbers; random ones, never 0.
     return {
       username: this.#originUser,
-      sessionId: String(randomInt(1, 2 ** 47)),
-      version: randomInt(1, 2 ** 30),
+      sessionId: String((random32() % 2 ** 15) * 2 ** 32 + random32() || 1),
+      version: random32() % 2 ** 30 || 1,
     };
   }
 
-  /** Origin (version + 1 when the description changed) and session fields; remembers it. */
+  /**
+   * Origin (version + 1 when the description changed) and session fields; remembers it. The
+   * description is written once, with version 0 to tell a change; only its o= line is redone.
+   */
   finish(sdp: Sdp, to: RelaySide): string {
     const origin = this.origins[to];
     const address = this.#addressFor(sdp);
@@ -134,7 +155,7 @@ export class AnchorState {
     if (this.lastSent[to]?.body !== body) origin.version++;
     setSessionFields(sdp, origin, address);
     this.lastSent[to] = { body, sdp };
-    return writeSdp(sdp);
+    return withOriginVersion(body, sdp) ?? writeSdp(sdp);
   }
 
   /** Gives the relay `side`'s address for stream `index`, remembering the old one for a rollback. */

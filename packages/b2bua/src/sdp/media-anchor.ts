@@ -18,7 +18,7 @@ import {
   openSessions,
   originKey,
   otherSide,
-  remoteOf,
+  remotesOf,
   type MediaAnchorOptions,
   type PendingOffer,
   type SdpOutcome,
@@ -31,7 +31,7 @@ import {
   reoffer,
 } from './anchor-offers.js';
 import { joinSide, type JoinOutcome } from './anchor-join.js';
-import { cloneSdp, parseSdp, writeSdp } from './parse-sdp.js';
+import { parseSdp, writeSdp } from './parse-sdp.js';
 import { disableStream, pointStreamAt, stripTransportHints } from './rewrite-sdp.js';
 
 export class MediaAnchor {
@@ -75,13 +75,14 @@ export class MediaAnchor {
     if (s.pending !== undefined) return { ok: false, status: 491, reason: 'offer pending' };
     const parsed = parseSdp(body);
     if (!parsed.ok) return { ok: false, status: 400, reason: `bad SDP: ${parsed.reason}` };
-    const original = parsed.sdp;
-    const out = cloneSdp(original);
+    // The parsed description is rewritten in place: what the relay needs of the offerer is read first.
+    const out = parsed.sdp;
+    const remotes = remotesOf(out);
     stripTransportHints(out);
     const to = otherSide(from);
     const pending: PendingOffer = {
       from,
-      origin: originKey(original),
+      origin: originKey(out),
       sent: out,
       created: [],
       previous: [],
@@ -108,7 +109,7 @@ export class MediaAnchor {
         return { ok: false, status: 500, reason: 'call media closed' };
       }
       usable++;
-      s.setRemote(i, from, remoteOf(original, i), pending);
+      s.setRemote(i, from, remotes[i], pending);
       pointStreamAt(out, m, session.side(to));
     }
     if (usable === 0) {
@@ -134,11 +135,13 @@ export class MediaAnchor {
       return { ok: false, status: 500, reason: 'answer without an offer' };
     const parsed = parseSdp(body);
     if (!parsed.ok) return { ok: false, status: 488, reason: `bad SDP answer: ${parsed.reason}` };
-    const original = parsed.sdp;
+    const out = parsed.sdp;
     // RFC 3264 §6: the answer has as many m= lines as the offer, in the same order.
-    if (original.media.length !== pending.sent.media.length)
+    if (out.media.length !== pending.sent.media.length)
       return { ok: false, status: 488, reason: 'answer does not match the offer' };
-    const out = cloneSdp(original);
+    // Rewritten in place, as the offer: the answerer's addresses and o= are read first.
+    const remotes = remotesOf(out);
+    const answerOrigin = originKey(out);
     stripTransportHints(out);
     const to = pending.from;
     let accepted = 0;
@@ -156,14 +159,14 @@ export class MediaAnchor {
       if (commonPayloads(offered, m).length === 0)
         return { ok: false, status: 488, reason: `answer stream ${i + 1} has no offered codec` };
       accepted++;
-      s.setRemote(i, from, remoteOf(original, i), undefined);
+      s.setRemote(i, from, remotes[i], undefined);
       pointStreamAt(out, m, session.side(to));
     }
     if (accepted === 0 && !provisional)
       return { ok: false, status: 488, reason: 'answer accepts no stream' };
     const sdp = pending.terminal === true ? '' : s.finish(out, to);
     if (!provisional) {
-      s.lastReceived[from] = originKey(original);
+      s.lastReceived[from] = answerOrigin;
       s.commit(rejected);
     }
     return { ok: true, sdp };

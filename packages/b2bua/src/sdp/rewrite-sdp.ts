@@ -75,3 +75,21 @@ export function setSessionFields(sdp: Sdp, origin: SdpOrigin, address: string): 
     delete sdp.direction;
   }
 }
+
+/** The o= line as sdp-transform writes it (RFC 4566 §5.2; grammar '%s %s %d %s IP%d %s'). */
+function originLine(o: Sdp['origin'], version: number): string {
+  return `o=${String(o.username)} ${String(o.sessionId)} ${Number(version)} ${String(o.netType)} IP${Number(o.ipVer)} ${String(o.address)}`;
+}
+
+/**
+ * `body`, written from `sdp` when its o= version was 0, with the o= line of `sdp` as it is now:
+ * the same text as writing `sdp` again, without writing it all. Undefined when `body` does not
+ * hold that o= line (the caller then writes `sdp` again).
+ */
+export function withOriginVersion(body: string, sdp: Sdp): string | undefined {
+  const start = body.indexOf('\r\no=') + 2;
+  const end = body.indexOf('\r\n', start);
+  if (start < 2 || end < 0 || body.slice(start, end) !== originLine(sdp.origin, 0))
+    return undefined;
+  return `${body.slice(0, start)}${originLine(sdp.origin, sdp.origin.sessionVersion)}${body.slice(end)}`;
+}

@@ -214,3 +214,21 @@ t.test('reoffer repeats the last description sent to a side, same version', asyn
   t.equal(media.pendingFrom, 'b', 'on behalf of B');
   mustOk(media.answer('a', OFFER_A));
 });
+
+t.test(
+  'a rewritten description is sent exactly as its remembered description writes out (IPv4 and IPv6 relay)',
+  async (t) => {
+    for (const address of ['203.0.113.10', '2001:db8::10']) {
+      const media = anchor(new FakeMediaRelay(address));
+      const offer = mustOk(await media.offer('a', OFFER_A));
+      t.equal(offer, media.lastSentTo('b'), `offer via ${address}`);
+      t.match(
+        offer,
+        new RegExp(`^o=switchboard \\d+ \\d+ IN IP${address.includes(':') ? 6 : 4} `, 'm'),
+      );
+      const answer = mustOk(media.answer('b', ANSWER_B));
+      t.equal(answer, media.lastSentTo('a'), `answer via ${address}`);
+      t.notMatch(answer, /^o=\S+ \d+ 0 /m, 'the o= version is not left at 0');
+    }
+  },
+);

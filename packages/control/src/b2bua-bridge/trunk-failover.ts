@@ -53,11 +53,16 @@ function holdingFailures(req: IncomingRequest, held: (h: Held) => void): Incomin
     held({ status, options });
     return createResponse(req.request, status, options.reason);
   };
+  // Methods bound to the real request once each, not on every read.
+  const bound = new Map<unknown, unknown>();
   return new Proxy(req, {
     get(target, prop) {
       if (prop === 'respond' || prop === 'reply' || prop === 'reject') return hold;
       const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(value);
+      if (fn === undefined) bound.set(value, (fn = (value as () => unknown).bind(target)));
+      return fn;
     },
   });
 }
