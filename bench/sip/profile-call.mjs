@@ -2,13 +2,14 @@
 // CPU per proxied call of one Switchboard worker at a FIXED rate (not a ramp): SIPp UAC →
 // 407 → INVITE with credentials → 100/180/200 → ACK → BYE → 200, through the stateful
 // record-routing proxy to a SIPp UAS (bench/scenarios/uac-auth.xml, uas.xml), media anchoring
-// off. Seeds a data directory, starts the built server (optionally under `node --cpu-prof`),
+// off unless --media-mode always (SDP rewritten, relay sessions opened). Seeds a data directory,
+// starts the built server (optionally under `node --cpu-prof`),
 // registers the callee, runs a bounded number of calls and prints the server's CPU ms per call
 // (utime + stime from /proc). --warm-calls runs that many calls first, unmeasured, so the JIT has
 // compiled the call path (a cold run spends a quarter of its CPU in V8's compiler). Use it to compare a change before/after in the same conditions.
 //
 //   npm run build && node bench/sip/profile-call.mjs [--rate 50] [--calls 500] [--warm-calls 0] [--users 2000]
-//       [--repeat 1] [--cpu-prof] [--perf] [--keep]
+//       [--repeat 1] [--media-mode never|always|nat] [--cpu-prof] [--perf] [--keep]
 //
 // --cpu-prof writes a V8 profile into the temporary directory and prints the functions with the
 // most self and inclusive time (profile-summary.mjs). Bounded in count and time; the server and
@@ -34,6 +35,7 @@ function parseArgs(argv) {
   const o = { rate: 50, calls: 500, users: 2000, repeat: 1, cpuProf: false, perf: false };
   o.keep = false;
   o.warmCalls = 0;
+  o.mediaMode = 'never';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
@@ -45,6 +47,7 @@ function parseArgs(argv) {
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--perf') o.perf = true;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--media-mode') o.mediaMode = v();
     else if (/^\d+$/.test(a)) o.rate = Number(a);
     else throw new Error(`unknown option ${a}`);
   }
@@ -104,7 +107,7 @@ async function oneRun(o) {
       '--sip-ws-port',
       'off',
       '--media-mode',
-      'never',
+      o.mediaMode,
       '--log-level',
       'warn',
     ],

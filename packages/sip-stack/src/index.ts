@@ -58,6 +58,8 @@ export type {
   TlsCertificateFiles,
   TransportLogger,
   TransportSender,
+  ReportingSender,
+  SendReport,
   MessageHandler,
   FlowClosedHandler,
   FlowCloseReason,
@@ -69,6 +71,7 @@ export {
   isStreamProtocol,
   viaTransportToken,
   protocolFromViaTransport,
+  sendReported,
 } from './transport/transport.js';
 export { TransportLayer } from './transport/transport-layer.js';
 export type { InboundDispatch, RemoteFlows } from './transport/remote-flows.js';

@@ -7,6 +7,7 @@ import type {
   Flow,
   ListeningPoint,
   ProxyStats,
+  SendReport,
   SipMessage,
   Target,
   TransactionLayerStats,
@@ -74,10 +75,14 @@ export class EdgeCounters {
   }
 }
 
-/** The sending side the proxy and the transaction layer use (AnchoringTransport satisfies it). */
+/**
+ * The sending side the proxy and the transaction layer use (AnchoringTransport satisfies it).
+ * With a `report` the outcome goes there (TransportLayer's allocation-free path) and the result
+ * is undefined; a sender that ignores `report` returns its promise.
+ */
 export interface EdgeWire {
-  send(message: SipMessage, target: Target): Promise<Flow>;
-  sendBuffer(data: Buffer, target: Target): Promise<Flow>;
+  send(message: SipMessage, target: Target, report?: SendReport): Promise<Flow> | undefined;
+  sendBuffer(data: Buffer, target: Target, report?: SendReport): Promise<Flow> | undefined;
   listeningPoints(): readonly ListeningPoint[];
 }
 
@@ -91,15 +96,15 @@ export class CountingWire implements EdgeWire {
     this.#counters = counters;
   }
 
-  send(message: SipMessage, target: Target): Promise<Flow> {
+  send(message: SipMessage, target: Target, report?: SendReport): Promise<Flow> | undefined {
     if (message.kind === 'response') this.#counters.countResponse(message.status);
     else if (message.method === 'ACK') this.#counters.acksSent++;
     else this.#counters.requestsSent++;
-    return this.#inner.send(message, target);
+    return this.#inner.send(message, target, report);
   }
 
-  sendBuffer(data: Buffer, target: Target): Promise<Flow> {
-    return this.#inner.sendBuffer(data, target);
+  sendBuffer(data: Buffer, target: Target, report?: SendReport): Promise<Flow> | undefined {
+    return this.#inner.sendBuffer(data, target, report);
   }
 
   listeningPoints(): readonly ListeningPoint[] {

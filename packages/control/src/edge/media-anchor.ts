@@ -8,25 +8,30 @@
 import type {
   Flow,
   ListeningPoint,
+  SendReport,
   SipMessage,
   Target,
   TransportLayer,
 } from '@switchboard/sip-stack';
 import type { AnchoredMedia, EdgeCalls } from './edge-calls.js';
 import type { EdgeLogger, MediaMode } from './edge-options.js';
-import { readSdpEndpoint, rewriteSdp } from './sdp-anchor.js';
+import { anchorSdp, readSdpEndpoint } from './sdp-anchor.js';
 
 /** Creates relay sessions (RtpRelay satisfies it through a small adapter). */
 export interface MediaRelayPort {
   createSession(): AnchoredMedia;
 }
 
+/** `application/sdp`, any case, optionally followed by parameters. */
+const SDP_TYPE = /^\s*application\/sdp\s*(?:;|$)/i;
+
 function isSdp(message: SipMessage): boolean {
-  if (message.body.length === 0) return false;
+  const body = message.body;
+  if (body.length === 0) return false;
   const type = message.headers.get('Content-Type');
   // RFC 3261 §20.15: a body without Content-Type is not ours to interpret, except bare SDP.
-  if (type === undefined) return message.body.subarray(0, 2).toString('latin1') === 'v=';
-  return type.split(';')[0]?.trim().toLowerCase() === 'application/sdp';
+  if (type === undefined) return body.length >= 2 && body[0] === 0x76 && body[1] === 0x3d; // "v="
+  return SDP_TYPE.test(type);
 }
 
 /** Which relay side a message goes to: requests of the caller and responses to the callee go to B. */
@@ -92,16 +97,14 @@ export class MediaAnchor {
     if (call === undefined || media === undefined || media.closed) return;
     if (!isSdp(message)) return;
     const toward = sideToward(message, call.callerTag);
-    const text = message.body.toString('utf8');
-    const read = readSdpEndpoint(text);
-    if (!read.ok) {
-      this.#log.debug({ callId: call.callId, reason: read.reason }, 'SDP left as is');
+    // one pass: where this side wants its media, and the body pointing at the relay instead
+    const anchored = anchorSdp(message.body.toString('utf8'), media[toward]);
+    if (!anchored.ok) {
+      this.#log.debug({ callId: call.callId, reason: anchored.reason }, 'SDP left as is');
       return;
     }
-    const rewritten = rewriteSdp(text, media[toward]);
-    if (rewritten === undefined) return;
     try {
-      const e = read.endpoint;
+      const e = anchored.endpoint;
       media.setRemote(toward === 'b' ? 'a' : 'b', {
         address: e.address,
         rtpPort: e.rtpPort,
@@ -112,7 +115,7 @@ export class MediaAnchor {
       this.#log.warn({ err, callId: call.callId }, 'relay refused the SDP address');
       return;
     }
-    message.body = Buffer.from(rewritten, 'utf8');
+    message.body = Buffer.from(anchored.text, 'utf8');
   }
 }
 
@@ -129,14 +132,19 @@ export class AnchoringTransport {
     this.#anchor = anchor;
   }
 
-  send(message: SipMessage, target: Target): Promise<Flow> {
+  send(message: SipMessage, target: Target, report?: SendReport): Promise<Flow> | undefined {
     this.#anchor.rewrite(message);
     this.#anchor.observe(message);
-    return this.#inner.send(message, target);
+    // the promise form when no report is given; the bench may replace `send` on the layer
+    return report === undefined
+      ? this.#inner.send(message, target)
+      : this.#inner.send(message, target, report);
   }
 
-  sendBuffer(data: Buffer, target: Target): Promise<Flow> {
-    return this.#inner.sendBuffer(data, target);
+  sendBuffer(data: Buffer, target: Target, report?: SendReport): Promise<Flow> | undefined {
+    return report === undefined
+      ? this.#inner.sendBuffer(data, target)
+      : this.#inner.sendBuffer(data, target, report);
   }
 
   listeningPoints(): readonly ListeningPoint[] {

@@ -3,7 +3,7 @@
  * cookie, our marker, a hash over the fields that affect routing (the loop-detection part), and a
  * per-branch part that makes each client transaction unique.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { SipRequest } from '../message/sip-message.js';
 import { generateBranch } from '../message/ids.js';
 
@@ -19,18 +19,16 @@ const HASH_LENGTH = 16;
  * every loop into a spiral; the per-branch part keeps branches unique instead.
  */
 export function loopHash(request: SipRequest): string {
-  const h = createHash('sha1');
   const sep = '\n';
-  h.update(request.toTag ?? '');
-  h.update(sep + (request.fromTag ?? ''));
-  h.update(sep + request.callId);
-  h.update(sep + request.uri);
-  h.update(sep + String(request.cseq.seq));
-  for (const name of ['Route', 'Proxy-Require', 'Proxy-Authorization']) {
-    for (const line of request.headers.getAll(name)) h.update(sep + name + ':' + line.trim());
+  // one string, hashed in one call: the same digest as feeding the parts one by one
+  let text = `${request.toTag ?? ''}${sep}${request.fromTag ?? ''}${sep}${request.callId}${sep}${request.uri}${sep}${request.cseq.seq}`;
+  for (const name of LOOP_HEADERS) {
+    for (const line of request.headers.getAll(name)) text += `${sep}${name}:${line.trim()}`;
   }
-  return h.digest('base64url').slice(0, HASH_LENGTH);
+  return oneShotHash('sha1', text, 'base64url').slice(0, HASH_LENGTH);
 }
+
+const LOOP_HEADERS = ['Route', 'Proxy-Require', 'Proxy-Authorization'] as const;
 
 /** A fresh branch for one client transaction of this request. */
 export function proxyBranch(hash: string): string {
@@ -43,7 +41,7 @@ export function proxyBranch(hash: string): string {
  */
 export function statelessBranch(request: SipRequest, hash: string): string {
   const upstream = request.topVia?.branch ?? request.headers.get('Via') ?? '';
-  const part = createHash('sha1').update(upstream).digest('base64url').slice(0, 12);
+  const part = oneShotHash('sha1', upstream, 'base64url').slice(0, 12);
   return `${PROXY_BRANCH_PREFIX}${hash}.${part}`;
 }
 

@@ -12,7 +12,7 @@ import { viaTransportToken } from '../transport/transport.js';
 import type { TimerHandle } from '../util/clock.js';
 import { proxyBranch } from './branch-id.js';
 import { addContactAlias } from './contact-alias.js';
-import type { ForwardCopy } from './forward-request.js';
+import { forwardCopy, type ForwardCopy } from './forward-request.js';
 import { nextHops, type NextHops } from './next-hop.js';
 import type { ProxyEnv } from './proxy-env.js';
 import type { ForwardTarget } from './route-decision.js';
@@ -62,6 +62,8 @@ export class ProxyBranch {
   readonly #owner: BranchOwner;
   readonly #env: ProxyEnv;
   readonly #copy: ForwardCopy;
+  /** `#copy.request` was not sent yet: the first attempt takes it as it is, without a copy. */
+  #copyFresh = true;
   readonly #invite: boolean;
   #hops: NextHops | undefined;
   #next: Target | undefined;
@@ -156,6 +158,7 @@ export class ProxyBranch {
   /** Stops the branch's timers (the context is done; 2xx retransmissions still pass). */
   dispose(): void {
     this.#stopTimers();
+    this.#hops = undefined; // no next hop is tried any more
   }
 
   /** `failed`: how the previous target failed (its status stands when no target is left). */
@@ -171,7 +174,7 @@ export class ProxyBranch {
       this.#settle(response, true);
       return;
     }
-    const request = this.#copy.request.clone();
+    const request = this.#takeCopy();
     this.#owner.recordRoute(request, target);
     // RFC 3261 §16.6 item 8: our Via on top; the transport fills the sent-by placeholder.
     request.headers.prepend(
@@ -193,6 +196,18 @@ export class ProxyBranch {
       const tx = this.#tx;
       this.#responseTimer = this.#env.clock.setTimeout(() => this.#onResponseTimeout(tx), ms);
     }
+  }
+
+  /**
+   * The request for the next attempt: the copy made for this branch the first time; a failover
+   * (RFC 3263 §4.3) makes the same copy again, as the one sent before carries its hop's Via.
+   */
+  #takeCopy(): SipRequest {
+    if (this.#copyFresh) {
+      this.#copyFresh = false;
+      return this.#copy.request;
+    }
+    return forwardCopy(this.#owner.received, this.target).request;
   }
 
   #onResponse(response: SipResponse, tx: ClientTransaction): void {

@@ -1,6 +1,7 @@
 import type { SipResolver } from '../dns/sip-resolver.js';
 import type { DeadlineQueue, Expirable } from '../transaction/deadline-queue.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { SendReport } from '../transport/transport.js';
 import type { Clock } from '../util/clock.js';
 import type { LocalIdentity } from './local-identity.js';
 import type { ProxyHooks } from './proxy-hooks.js';
@@ -23,6 +24,16 @@ export interface ProxyEnv {
   resolver(): SipResolver;
   readonly hooks: ProxyHooks | undefined;
   readonly logger: ProxyLogger | undefined;
+  /** Takes the outcome of every stateless send (§16.7 item 5, §16.11): failures are logged. */
+  readonly statelessReport: SendReport;
+}
+
+/** The report of stateless sends: nothing to do when sent, a debug line when failed. */
+export function statelessReport(logger: ProxyLogger | undefined): SendReport {
+  return {
+    sent: () => undefined,
+    failed: (err) => logger?.debug({ err }, 'proxy: stateless send failed'),
+  };
 }
 
 /** Runs a hook; a hook that throws is logged, never propagated into the proxy. */

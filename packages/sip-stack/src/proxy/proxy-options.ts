@@ -1,12 +1,15 @@
 import type { SipResolver } from '../dns/sip-resolver.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
-import type { ListeningPoint, TransportSender } from '../transport/transport.js';
+import type { ListeningPoint, ReportingSender } from '../transport/transport.js';
 import type { Clock } from '../util/clock.js';
 import type { ProxyHooks } from './proxy-hooks.js';
 import type { RouteFunction } from './route-decision.js';
 
-/** What the proxy needs of the transport layer: stateless sends and the listening points. */
-export interface ProxyTransport extends TransportSender {
+/**
+ * What the proxy needs of the transport layer: stateless sends (reported, or as a promise) and
+ * the listening points.
+ */
+export interface ProxyTransport extends ReportingSender {
   listeningPoints(): readonly ListeningPoint[];
 }
 

@@ -15,7 +15,7 @@ import { systemClock } from '../util/clock.js';
 import { loopHash } from './branch-id.js';
 import { LocalIdentity } from './local-identity.js';
 import { preprocessRoute } from './preprocess-route.js';
-import type { ProxyEnv } from './proxy-env.js';
+import { statelessReport, type ProxyEnv } from './proxy-env.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { ResponseContext } from './response-context.js';
 import type { DelegateHandler, RouteDecision } from './route-decision.js';
@@ -73,6 +73,7 @@ export class SipProxy implements TransactionUser {
       resolver: () => (this.#resolver ??= options.resolver ?? new SipResolver({ clock })),
       hooks: options.hooks,
       logger: options.logger,
+      statelessReport: statelessReport(options.logger),
     };
     this.#isLocalHost = (host) => identity.isLocalHost(host);
     this.#rules = {
@@ -114,7 +115,7 @@ export class SipProxy implements TransactionUser {
   onStrayResponse(incoming: IncomingMessage): void {
     const response = incoming.message;
     if (response.kind !== 'response') return;
-    void this.#stateless.forwardResponse(response);
+    this.#stateless.forwardResponse(response);
   }
 
   onServerTransactionError(error: TransactionError, tx: ServerTransaction): void {

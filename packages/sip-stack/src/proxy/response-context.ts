@@ -6,6 +6,7 @@ import { createResponse } from '../message/build-response.js';
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import type { ServerTransaction } from '../transaction/transaction.js';
 import { sameAddress } from '../transport/ip-address.js';
+import { sendReported } from '../transport/transport.js';
 import type { Flow, ListeningPoint, Target } from '../transport/transport.js';
 import { chooseBestResponse, shapeFinalResponse } from './best-response.js';
 import { addContactAlias } from './contact-alias.js';
@@ -309,9 +310,7 @@ export class ResponseContext implements BranchOwner {
   #sendUpstream(response: SipResponse): void {
     if (this.transaction.respond(response)) return;
     if (response.status < 200 || response.status >= 300) return;
-    this.env.transport.send(response, this.transaction.target).catch((err: unknown) => {
-      this.env.logger?.debug({ err }, 'proxy: stateless 2xx send failed');
-    });
+    sendReported(this.env.transport, response, this.transaction.target, this.env.statelessReport);
   }
 
   #cancelPending(): void {
@@ -322,6 +321,12 @@ export class ResponseContext implements BranchOwner {
     if (this.#done || !this.#finalSent || this.#branches.some((b) => !b.settled)) return;
     this.#done = true;
     for (const b of this.#branches) b.dispose();
+    // A 2xx client transaction keeps its branch (and so this context) for 64*T1 (RFC 6026 §7.2)
+    // to pass 2xx retransmissions upstream: that needs the server transaction, not the routing.
+    this.#groups = [];
+    this.#afterGroup = undefined;
+    this.#finals.length = 0;
+    this.#branches.length = 0;
     this.#onDone(this);
   }
 }

@@ -6,6 +6,7 @@ import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import {
   DEFAULT_PORTS,
   protocolFromViaTransport,
+  sendReported,
   viaTransportToken,
   type Target,
 } from '../transport/transport.js';
@@ -71,11 +72,11 @@ export class StatelessForwarder {
       `SIP/2.0/${viaTransportToken(target.protocol)} 0.0.0.0;branch=${branch};rport`,
     );
     this.stats.acksForwarded++;
-    await this.#send(ack, target);
+    this.#send(ack, target);
   }
 
   /** RFC 3261 §16.7 item 1 / §16.11: a response for no transaction goes on if its top Via is ours. */
-  async forwardResponse(response: SipResponse): Promise<void> {
+  forwardResponse(response: SipResponse): void {
     const top = response.topVia;
     if (
       top?.branch?.startsWith(PROXY_BRANCH_PREFIX) !== true ||
@@ -86,15 +87,12 @@ export class StatelessForwarder {
     const target = viaResponseTarget(response);
     if (target === undefined) return this.#drop('response: no Via to return to');
     this.stats.responsesForwarded++;
-    await this.#send(response, target);
+    this.#send(response, target);
   }
 
-  async #send(message: SipRequest | SipResponse, target: Target): Promise<void> {
-    try {
-      await this.#env.transport.send(message, target);
-    } catch (err) {
-      this.#env.logger?.debug({ err, target }, 'proxy: stateless send failed');
-    }
+  /** Failures are logged by the env's stateless report. */
+  #send(message: SipRequest | SipResponse, target: Target): void {
+    sendReported(this.#env.transport, message, target, this.#env.statelessReport);
   }
 
   #drop(why: string): void {

@@ -1,6 +1,6 @@
 /** RFC 3261 §16.3 request validation, items 2–5 (item 1, syntax, is the parser's). */
 import type { SipRequest } from '../message/sip-message.js';
-import { branchLoopHash, loopHash } from './branch-id.js';
+import { PROXY_BRANCH_PREFIX, branchLoopHash, loopHash } from './branch-id.js';
 import type { ForwardHeaders } from './route-decision.js';
 import type { LocalIdentity } from './local-identity.js';
 
@@ -35,6 +35,7 @@ export function validateRequest(request: SipRequest, rules: ValidationRules): Va
   // RFC 3261 §16.3 item 4: our sent-by in a Via with the same routing hash → a loop, not a spiral.
   if (isLoop(request, rules.identity)) return { ok: false, status: 482 };
   // RFC 3261 §16.3 item 5: Proxy-Require options we do not support → 420 listing them in Unsupported.
+  if (!request.headers.has('Proxy-Require')) return { ok: true };
   const unsupported = request.headers
     .values('Proxy-Require')
     .map((v) => v.trim())
@@ -46,6 +47,10 @@ export function validateRequest(request: SipRequest, rules: ValidationRules): Va
 
 /** RFC 3261 §16.3 item 4 with the §16.6 item 8 branch computation. */
 export function isLoop(request: SipRequest, identity: LocalIdentity): boolean {
+  // Only a Via with one of our branches can mean a loop: most requests carry none, and their Vias
+  // need not be parsed.
+  if (!request.headers.getAll('Via').some((line) => line.includes(PROXY_BRANCH_PREFIX)))
+    return false;
   let hash: string | undefined;
   for (const via of request.via) {
     const ours = branchLoopHash(via.branch);

@@ -41,10 +41,12 @@ export class InviteClientTransaction {
   readonly #transport: TransactionTransport;
   readonly #wire: WireMessage;
   #ack: WireMessage | undefined;
+  readonly #clock: Clock;
   readonly #timerA: TransactionTimer;
   readonly #timerB: TransactionTimer;
-  readonly #timerD: TransactionTimer;
-  readonly #timerM: TransactionTimer;
+  // made when first armed: a transaction ends in Completed (D) or Accepted (M), not both
+  #timerD: TransactionTimer | undefined;
+  #timerM: TransactionTimer | undefined;
 
   constructor(options: ClientTransactionOptions) {
     this.request = options.request;
@@ -56,17 +58,10 @@ export class InviteClientTransaction {
     this.#onTerminated = options.onTerminated;
     this.#transport = options.transport;
     const clock: Clock = options.clock;
+    this.#clock = clock;
     this.#timerA = new TransactionTimer(clock, () => this.#onTimerA());
     this.#timerB = new TransactionTimer(clock, () => this.#onTimerB());
-    this.#timerD = new TransactionTimer(clock, () => this.#onTimerD());
-    this.#timerM = new TransactionTimer(clock, () => this.#onTimerM());
-    this.#wire = new WireMessage(
-      options.transport,
-      options.request,
-      options.target,
-      (e) => this.receiveTransportError(e),
-      (flow) => this.#onFlow(flow),
-    );
+    this.#wire = new WireMessage(options.transport, options.request, options.target, this);
   }
 
   get state(): InviteClientState {
@@ -138,6 +133,7 @@ export class InviteClientTransaction {
     this.#timerB.stop();
     // RFC 6026 §7.2: 2xx moves to Accepted, Timer M = 64*T1.
     this.#transition('Accepted');
+    this.#timerM ??= new TransactionTimer(this.#clock, () => this.#onTimerM());
     this.#timerM.start(transactionTimeout(this.#timers));
     this.#handler.onResponse(response, this);
   }
@@ -151,14 +147,17 @@ export class InviteClientTransaction {
       this.#transport,
       createAck(this.request, response),
       this.#wire.target,
-      (e) => this.receiveTransportError(e),
+      { receiveTransportError: (e) => this.receiveTransportError(e) },
     );
     this.#ack.send();
     this.#handler.onResponse(response, this);
     if (this.#disposedDuringCallback()) return;
     // RFC 3261 §17.1.1.2: Timer D ≥ 32 s unreliable, 0 reliable.
     if (this.#reliable) this.#onTimerD();
-    else this.#timerD.start(this.#timers.timerD);
+    else {
+      this.#timerD ??= new TransactionTimer(this.#clock, () => this.#onTimerD());
+      this.#timerD.start(this.#timers.timerD);
+    }
   }
 
   #onTimerA(): void {
@@ -184,7 +183,8 @@ export class InviteClientTransaction {
     if (this.#state === 'Accepted') this.#terminate();
   }
 
-  #onFlow(flow: Flow): void {
+  /** @internal WireOwner: the request's first send went out over `flow`. */
+  wireFlow(flow: Flow): void {
     // RFC 3261 §18.1.1: the transport may have moved a large UDP request to TCP; stop retransmitting.
     if (!this.#reliable && isStreamProtocol(flow.protocol)) {
       this.#reliable = true;
@@ -200,8 +200,8 @@ export class InviteClientTransaction {
   #terminate(): void {
     this.#timerA.stop();
     this.#timerB.stop();
-    this.#timerD.stop();
-    this.#timerM.stop();
+    this.#timerD?.stop();
+    this.#timerM?.stop();
     this.#transition('Terminated');
     this.#onTerminated?.(this);
   }

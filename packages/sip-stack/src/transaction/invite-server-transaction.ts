@@ -1,6 +1,7 @@
 import { createResponse } from '../message/build-response.js';
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { isStreamProtocol, type Flow, type Target } from '../transport/transport.js';
+import type { Clock } from '../util/clock.js';
 import { transactionTimeout, type TimerConfig } from './timer-config.js';
 import {
   assertTransition,
@@ -47,12 +48,13 @@ export class InviteServerTransaction {
   readonly #transport: TransactionTransport;
   readonly #hooks: Partial<ServerTransactionHooks>;
   #lastResponse: WireMessage | undefined;
-  readonly #onSendError = (e: unknown): void => this.receiveTransportError(e);
-  readonly #timerTrying: TransactionTimer;
-  readonly #timerG: TransactionTimer;
-  readonly #timerH: TransactionTimer;
-  readonly #timerI: TransactionTimer;
-  readonly #timerL: TransactionTimer;
+  readonly #clock: Clock;
+  // Timers are made when first armed: a transaction arms only those of the path it takes.
+  #timerTrying: TransactionTimer | undefined;
+  #timerG: TransactionTimer | undefined;
+  #timerH: TransactionTimer | undefined;
+  #timerI: TransactionTimer | undefined;
+  #timerL: TransactionTimer | undefined;
 
   constructor(options: ServerTransactionOptions) {
     this.request = options.request;
@@ -63,11 +65,7 @@ export class InviteServerTransaction {
     this.#timers = options.timers;
     this.#transport = options.transport;
     this.#hooks = options.hooks ?? {};
-    this.#timerTrying = new TransactionTimer(options.clock, () => this.#onTimerTrying());
-    this.#timerG = new TransactionTimer(options.clock, () => this.#onTimerG());
-    this.#timerH = new TransactionTimer(options.clock, () => this.#onTimerH());
-    this.#timerI = new TransactionTimer(options.clock, () => this.#onTimerI());
-    this.#timerL = new TransactionTimer(options.clock, () => this.#onTimerL());
+    this.#clock = options.clock;
   }
 
   get state(): InviteServerState {
@@ -86,7 +84,7 @@ export class InviteServerTransaction {
   /** Arms the 100 Trying timer (RFC 3261 §17.2.1). */
   start(): void {
     if (this.#state === 'Proceeding' && this.#lastResponse === undefined)
-      this.#timerTrying.start(TRYING_DELAY_MS);
+      (this.#timerTrying ??= this.#timer(() => this.#onTimerTrying())).start(TRYING_DELAY_MS);
   }
 
   /**
@@ -104,19 +102,22 @@ export class InviteServerTransaction {
       return true;
     }
     if (this.#state !== 'Proceeding') return false;
-    this.#timerTrying.stop();
+    this.#timerTrying?.stop();
     this.#send(response);
     if (status < 200) return true;
     if (status < 300) {
       // RFC 6026 §7.1: 2xx from the TU in Proceeding → Accepted, Timer L = 64*T1.
       this.#transition('Accepted');
-      this.#timerL.start(transactionTimeout(this.#timers));
+      (this.#timerL ??= this.#timer(() => this.#onTimerL())).start(
+        transactionTimeout(this.#timers),
+      );
       return true;
     }
     // RFC 3261 §17.2.1: 300-699 → Completed; Timer G (unreliable only) and Timer H.
     this.#transition('Completed');
-    if (!this.#reliable) this.#timerG.start(this.#timers.T1);
-    this.#timerH.start(transactionTimeout(this.#timers));
+    if (!this.#reliable)
+      (this.#timerG ??= this.#timer(() => this.#onTimerG())).start(this.#timers.T1);
+    (this.#timerH ??= this.#timer(() => this.#onTimerH())).start(transactionTimeout(this.#timers));
     return true;
   }
 
@@ -134,11 +135,11 @@ export class InviteServerTransaction {
     if (this.#state === 'Accepted') return true;
     if (this.#state !== 'Completed') return false; // Confirmed absorbs further ACKs (§17.2.1)
     // RFC 3261 §17.2.1: ACK in Completed → Confirmed; Timer I = T4 unreliable, 0 reliable.
-    this.#timerG.stop();
-    this.#timerH.stop();
+    this.#timerG?.stop();
+    this.#timerH?.stop();
     this.#transition('Confirmed');
     if (this.#reliable) this.#onTimerI();
-    else this.#timerI.start(this.#timers.T4);
+    else (this.#timerI ??= this.#timer(() => this.#onTimerI())).start(this.#timers.T4);
     return false;
   }
 
@@ -160,8 +161,12 @@ export class InviteServerTransaction {
   }
 
   #send(response: SipResponse): void {
-    this.#lastResponse = new WireMessage(this.#transport, response, this.target, this.#onSendError);
+    this.#lastResponse = new WireMessage(this.#transport, response, this.target, this);
     this.#lastResponse.send();
+  }
+
+  #timer(fire: () => void): TransactionTimer {
+    return new TransactionTimer(this.#clock, fire);
   }
 
   #onTimerTrying(): void {
@@ -174,7 +179,8 @@ export class InviteServerTransaction {
     if (this.#state !== 'Completed') return;
     // RFC 3261 §17.2.1: retransmit the final, Timer G = min(2G, T2).
     this.#lastResponse?.resend();
-    this.#timerG.start(Math.min(this.#timerG.interval * 2, this.#timers.T2));
+    const g = this.#timerG;
+    g?.start(Math.min(g.interval * 2, this.#timers.T2));
   }
 
   #onTimerH(): void {
@@ -194,11 +200,11 @@ export class InviteServerTransaction {
   }
 
   #terminate(): void {
-    this.#timerTrying.stop();
-    this.#timerG.stop();
-    this.#timerH.stop();
-    this.#timerI.stop();
-    this.#timerL.stop();
+    this.#timerTrying?.stop();
+    this.#timerG?.stop();
+    this.#timerH?.stop();
+    this.#timerI?.stop();
+    this.#timerL?.stop();
     this.#transition('Terminated');
     this.#hooks.onTerminated?.(this);
   }

@@ -1,5 +1,6 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { isStreamProtocol, type Flow } from '../transport/transport.js';
+import type { Clock } from '../util/clock.js';
 import { transactionTimeout, type TimerConfig } from './timer-config.js';
 import { assertTransition, transportError, type ClientTransactionOptions } from './transaction.js';
 import { clientKey } from './transaction-key.js';
@@ -37,7 +38,9 @@ export class NonInviteClientTransaction {
   readonly #wire: WireMessage;
   readonly #timerE: TransactionTimer;
   readonly #timerF: TransactionTimer;
-  readonly #timerK: TransactionTimer;
+  readonly #clock: Clock;
+  /** Made when first armed (Completed over an unreliable transport). */
+  #timerK: TransactionTimer | undefined;
 
   constructor(options: ClientTransactionOptions) {
     this.request = options.request;
@@ -49,14 +52,8 @@ export class NonInviteClientTransaction {
     this.#onTerminated = options.onTerminated;
     this.#timerE = new TransactionTimer(options.clock, () => this.#onTimerE());
     this.#timerF = new TransactionTimer(options.clock, () => this.#onTimerF());
-    this.#timerK = new TransactionTimer(options.clock, () => this.#onTimerK());
-    this.#wire = new WireMessage(
-      options.transport,
-      options.request,
-      options.target,
-      (e) => this.receiveTransportError(e),
-      (flow) => this.#onFlow(flow),
-    );
+    this.#clock = options.clock;
+    this.#wire = new WireMessage(options.transport, options.request, options.target, this);
   }
 
   get state(): NonInviteClientState {
@@ -90,7 +87,10 @@ export class NonInviteClientTransaction {
     if (this.#disposedDuringCallback()) return;
     // RFC 3261 §17.1.2.2: Timer K = T4 unreliable, 0 reliable.
     if (this.#reliable) this.#onTimerK();
-    else this.#timerK.start(this.#timers.T4);
+    else {
+      this.#timerK ??= new TransactionTimer(this.#clock, () => this.#onTimerK());
+      this.#timerK.start(this.#timers.T4);
+    }
   }
 
   /** RFC 3261 §17.1.4 / Figure 6: a transport failure in Trying or Proceeding terminates and informs the TU. */
@@ -128,7 +128,8 @@ export class NonInviteClientTransaction {
     if (this.#state === 'Completed') this.#terminate();
   }
 
-  #onFlow(flow: Flow): void {
+  /** @internal WireOwner: the request's first send went out over `flow`. */
+  wireFlow(flow: Flow): void {
     // RFC 3261 §18.1.1: a UDP request moved to TCP is not retransmitted.
     if (!this.#reliable && isStreamProtocol(flow.protocol)) {
       this.#reliable = true;
@@ -144,7 +145,7 @@ export class NonInviteClientTransaction {
   #terminate(): void {
     this.#timerE.stop();
     this.#timerF.stop();
-    this.#timerK.stop();
+    this.#timerK?.stop();
     this.#transition('Terminated');
     this.#onTerminated?.(this);
   }

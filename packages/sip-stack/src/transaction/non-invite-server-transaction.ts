@@ -46,7 +46,6 @@ export class NonInviteServerTransaction {
   #request: SipRequest | undefined;
   /** `METHOD Request-URI` once #request was let go. */
   #requestLine: string | undefined;
-  readonly #onSendError = (e: unknown): void => this.receiveTransportError(e);
   readonly #clock: Clock;
   readonly #sharedTimerJ: DeadlineQueue<Expirable> | undefined;
   #timerJ: TransactionTimer | undefined;
@@ -96,7 +95,7 @@ export class NonInviteServerTransaction {
   /** A response from the TU; false when the state does not take it (a final was already sent). */
   respond(response: SipResponse): boolean {
     if (this.#state !== 'Trying' && this.#state !== 'Proceeding') return false;
-    this.#lastResponse = new WireMessage(this.#transport, response, this.target, this.#onSendError);
+    this.#lastResponse = new WireMessage(this.#transport, response, this.target, this);
     if (response.status < 200) {
       // RFC 3261 §17.2.2: 1xx from the TU → Proceeding.
       if (this.#state === 'Trying') this.#transition('Proceeding');

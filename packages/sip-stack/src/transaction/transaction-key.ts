@@ -16,19 +16,16 @@ export function clientKey(branch: string, method: string): string {
  * To tag, From tag, Call-ID, CSeq number, top Via, method (`toTag` defaults to the request's; an
  * ACK looks up its INVITE with the INVITE's To tag, see TransactionLayer).
  */
-export function serverKey(
-  request: SipRequest,
-  method: string,
-  toTag = request.toTag,
-): string | undefined {
+export function serverKey(request: SipRequest, method: string, toTag?: string): string | undefined {
   const via = request.topVia;
   if (via === undefined) return undefined;
   const branch = via.branch;
   if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) {
     return `${branch} ${sentBy(via)} ${method}`;
   }
-  // RFC 3261 §17.2.3: RFC 2543 compatible matching.
-  return `2543 ${request.uri} ${toTag ?? ''} ${request.fromTag ?? ''} ${request.callId} ${request.cseq.seq} ${viaIdentity(via)} ${method}`;
+  // RFC 3261 §17.2.3: RFC 2543 compatible matching (the To tag is read only on this path).
+  const tag = toTag ?? request.toTag;
+  return `2543 ${request.uri} ${tag ?? ''} ${request.fromTag ?? ''} ${request.callId} ${request.cseq.seq} ${viaIdentity(via)} ${method}`;
 }
 
 /** Key a request uses to find its own transaction: ACK → the INVITE's (RFC 3261 §17.2.3). */

@@ -1,5 +1,7 @@
 import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
+import { settleReport } from '../transport/transport.js';
 import type { Flow, IncomingMessage, Target } from '../transport/transport.js';
+import { PromiseReport } from '../transport/promise-report.js';
 import { responseTarget } from '../transport/via-stamping.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
@@ -150,7 +152,9 @@ export class TransactionLayer {
    * forwards statelessly (§16.7, §16.11). Transport failures reject the promise.
    */
   sendStateless(message: SipMessage, target: Target): Promise<Flow> {
-    return this.#transport.send(message, target);
+    const report = new PromiseReport();
+    settleReport(this.#transport.send(message, target, report), report);
+    return report.promise;
   }
 
   /** RFC 3261 §9.2: the INVITE server transaction a CANCEL targets (same matching, method INVITE). */
@@ -242,8 +246,13 @@ export class TransactionLayer {
         ? new InviteServerTransaction(options)
         : new NonInviteServerTransaction(options);
     this.#server.set(key, tx);
-    tx.start();
-    user.onRequest(tx, incoming);
+    try {
+      user.onRequest(tx, incoming);
+    } finally {
+      // After the TU had the request: a TU that answers at once (a proxy's 100, §16.2) leaves
+      // no 100 Trying timer to arm and clear (RFC 3261 §17.2.1).
+      tx.start();
+    }
   }
 
   #matchServer(key: string, request: SipRequest): ServerTransaction | undefined {

@@ -1,27 +1,41 @@
 import type { SipMessage } from '../message/sip-message.js';
-import type { Flow, Target, TransportSender } from '../transport/transport.js';
+import { settleReport } from '../transport/transport.js';
+import type { Flow, ReportingSender, SendReport, Target } from '../transport/transport.js';
 
 /**
  * Optional capability of a transport: send bytes that were serialised once. When present,
- * retransmissions reuse one Buffer instead of serialising the message again.
+ * retransmissions reuse one Buffer instead of serialising the message again. Like `send`, it may
+ * report to `report` (returning undefined) instead of returning a promise.
  */
 export interface BufferSender {
-  sendBuffer(data: Buffer, target: Target): Promise<Flow>;
+  sendBuffer(data: Buffer, target: Target, report?: SendReport): Promise<Flow> | undefined;
 }
 
-export type TransactionTransport = TransportSender & {
+/**
+ * The transport as transactions see it: the TransportLayer, or anything with `send(message,
+ * target)` returning a promise (a third `report` argument may be ignored).
+ */
+export type TransactionTransport = ReportingSender & {
   sendBuffer?: BufferSender['sendBuffer'] | undefined;
 };
+
+/** The transaction a wire message belongs to: told of failed sends and of the first flow. */
+export interface WireOwner {
+  /** A send failed (RFC 3261 §17.1.4, §17.2.4). */
+  receiveTransportError(cause: unknown): void;
+  /** @internal The first send went out over `flow` (§18.1.1 may have moved it to a stream). */
+  wireFlow?(flow: Flow): void;
+}
 
 /** The placeholder sent-by the transport replaces with its listening point. */
 const PLACEHOLDER_HOST = '0.0.0.0';
 
 /**
  * One message a transaction sends, possibly many times (requests, final responses, the ACK of a
- * non-2xx). The promise callbacks are bound once; the serialised bytes are taken once, after the
- * first send resolved (so the transport has filled the Via sent-by), and reused afterwards.
+ * non-2xx). It takes the outcome of its own sends (SendReport): no promise or closure per send.
+ * The bytes of the first successful send are what it keeps when asked to (`keepBytesOnly`).
  */
-export class WireMessage {
+export class WireMessage implements SendReport {
   #message: SipMessage | undefined;
   /** Drop the message once its bytes are taken (see `keepBytesOnly`). */
   #bytesOnly = false;
@@ -33,36 +47,19 @@ export class WireMessage {
   #flow: Flow | undefined;
   /** The first send succeeded (the flow is known, or was dropped by `keepBytesOnly`). */
   #delivered = false;
-  readonly #onError: (error: unknown) => void;
-  readonly #onFlow: ((flow: Flow) => void) | undefined;
-
-  readonly #sent = (flow: Flow): void => {
-    if (!this.#delivered) {
-      this.#delivered = true;
-      this.#flow = flow;
-      // Retransmissions go over the flow the first copy used (same socket; stream if §18.1.1 switched).
-      this.#target = flowTarget(flow, this.#target);
-      this.#onFlow?.(flow);
-      if (this.#bytesOnly) this.#compact();
-    }
-  };
-
-  readonly #failed = (error: unknown): void => {
-    this.#onError(error);
-  };
+  /** The transaction (no closure per message: the owner is told directly). */
+  readonly #owner: WireOwner;
 
   constructor(
     transport: TransactionTransport,
     message: SipMessage,
     target: Target,
-    onError: (error: unknown) => void,
-    onFlow?: (flow: Flow) => void,
+    owner: WireOwner,
   ) {
     this.#transport = transport;
     this.#message = message;
     this.#target = target;
-    this.#onError = onError;
-    this.#onFlow = onFlow;
+    this.#owner = owner;
   }
 
   /** The message; undefined once only its bytes are kept (see `keepBytesOnly`). */
@@ -71,14 +68,15 @@ export class WireMessage {
   }
 
   /**
-   * Keep only the serialised bytes (as a flat latin1 string) after the first successful send, so a message that waits
-   * for retransmissions (a final response in Completed, 32 s over UDP) does not hold the parsed
-   * object. Takes effect only when the transport can send bytes (`sendBuffer`).
+   * Keep only the serialised bytes (as a flat latin1 string) after the first successful send, so
+   * a message that waits for retransmissions (a final response in Completed, 32 s over UDP) does
+   * not hold the parsed object. Takes effect only when the transport can send bytes
+   * (`sendBuffer`). Called before `send`, the bytes the transport sent are kept as they are.
    */
   keepBytesOnly(): void {
     if (this.#transport.sendBuffer === undefined) return;
     this.#bytesOnly = true;
-    if (this.#delivered) this.#compact();
+    if (this.#delivered) this.#compact(undefined);
   }
 
   /** The bytes as sent (or as the message serialises now), without sending. */
@@ -103,13 +101,13 @@ export class WireMessage {
       this.resend();
       return;
     }
-    this.#dispatch(this.#transport.send(message, this.#target));
+    settleReport(this.#transport.send(message, this.#target, this), this);
   }
 
   /** Retransmission: the same bytes again when the transport takes bytes, else the same message. */
   resend(): void {
-    const sendBuffer = this.#transport.sendBuffer;
-    if (sendBuffer !== undefined && this.#delivered) {
+    const transport = this.#transport;
+    if (transport.sendBuffer !== undefined && this.#delivered) {
       if (this.#kept !== undefined) {
         // a retransmission arrived: the bytes become a Buffer again, reused from now on
         this.#buffer = Buffer.from(this.#kept, 'latin1');
@@ -117,15 +115,32 @@ export class WireMessage {
       }
       const buffer = this.#buffer ?? this.#serialise();
       if (buffer !== undefined) {
-        this.#dispatch(sendBuffer.call(this.#transport, buffer, this.#target));
+        settleReport(transport.sendBuffer(buffer, this.#target, this), this);
         return;
       }
     }
     this.send();
   }
 
-  #compact(): void {
-    const buffer = this.#buffer ?? this.#serialise();
+  /** SendReport: a send of this message went out (only the first one matters). */
+  sent(flow: Flow, bytes?: Buffer): void {
+    if (this.#delivered) return;
+    this.#delivered = true;
+    this.#flow = flow;
+    // Retransmissions go over the flow the first copy used (same socket; stream if §18.1.1 switched).
+    this.#target = flowTarget(flow, this.#target);
+    this.#owner.wireFlow?.(flow);
+    if (this.#bytesOnly) this.#compact(bytes);
+  }
+
+  /** SendReport: a send of this message failed. */
+  failed(error: unknown): void {
+    this.#owner.receiveTransportError(error);
+  }
+
+  /** `sent`: the bytes the transport sent, when it told them (no second serialisation). */
+  #compact(sent: Buffer | undefined): void {
+    const buffer = this.#buffer ?? sent ?? this.#serialise();
     if (buffer === undefined) return;
     // A flat latin1 copy of the bytes: no pooled Buffer slab stays alive for the wait.
     this.#kept = buffer.toString('latin1');
@@ -142,10 +157,6 @@ export class WireMessage {
       return undefined;
     this.#buffer = m.toBuffer();
     return this.#buffer;
-  }
-
-  #dispatch(p: Promise<Flow>): void {
-    p.then(this.#sent, this.#failed);
   }
 }
 

@@ -11,8 +11,8 @@ import type { TransportStats } from './transport-stats.js';
 import type { Flow, MessageHandler, TransportLogger } from './transport.js';
 import { stampReceived } from './via-stamping.js';
 
-/** Sends bytes back over the flow a message came on. */
-export type Reply = (bytes: Buffer) => Promise<void>;
+/** Sends bytes back over the flow a message came on (one function per kind of flow, not per message). */
+export type Reply = (bytes: Buffer, flow: Flow) => Promise<void>;
 
 export interface InboundContext {
   clock: Clock;
@@ -114,7 +114,7 @@ export class InboundProcessor {
     }
     try {
       stampReceived(request, flow.remote);
-      await reply(createResponse(request, status).toBuffer());
+      await reply(createResponse(request, status).toBuffer(), flow);
       stats.errorResponsesSent++;
       return true;
     } catch (err) {

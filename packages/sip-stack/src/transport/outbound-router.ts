@@ -14,6 +14,7 @@ import type {
   Endpoint,
   Flow,
   ListeningPoint,
+  SendReport,
   Target,
   TransportLogger,
   TransportProtocol,
@@ -32,6 +33,14 @@ export interface OutboundContext {
   table: ConnectionTable;
   connect(target: Target): Promise<Connection>;
   countSent(protocol: TransportProtocol): void;
+  /** Counts and logs a failed send and reports it (as a TransportError); never before returning. */
+  fail(report: SendReport, err: unknown): void;
+}
+
+/** A message that left: where, and as which bytes. */
+interface Sent {
+  flow: Flow;
+  bytes: Buffer;
 }
 
 function familyOf(address: string): 4 | 6 {
@@ -51,6 +60,19 @@ function flowClosed(target: Target): TransportError {
   return new TransportError('SIP_ERR_FLOW_CLOSED', `flow ${target.flowId ?? ''} is closed`);
 }
 
+function noListeningPoint(target: Target): TransportError {
+  return new TransportError(
+    'SIP_ERR_NO_LISTENING_POINT',
+    `no UDP listening point for ${target.address}`,
+  );
+}
+
+/** The flow of a datagram from `local` to the target. */
+function udpFlow(local: Endpoint, target: Target): Flow {
+  const remote: Endpoint = { address: target.address, port: target.port };
+  return { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
+}
+
 export class OutboundRouter {
   readonly #ctx: OutboundContext;
   readonly #pending = new Map<string, Promise<Connection>>();
@@ -62,42 +84,41 @@ export class OutboundRouter {
     this.#ctx = ctx;
   }
 
-  send(message: SipMessage, target: Target): Promise<Flow> {
-    return target.protocol === 'udp'
-      ? this.#sendUdp(message, target)
-      : this.#sendStream(message, target);
+  /** Sends `message`; the outcome goes to `report` (see SendReport), never before returning. */
+  post(message: SipMessage, target: Target, report: SendReport): void {
+    if (target.protocol === 'udp') this.#postUdp(message, target, report);
+    else this.#settle(this.#sendStream(message, target), report);
   }
 
-  async #sendUdp(message: SipMessage, target: Target): Promise<Flow> {
+  #postUdp(message: SipMessage, target: Target, report: SendReport): void {
     const pinned = target.flowId !== undefined;
-    let listener = pinned
-      ? this.#ctx.udp.find((l) => makeFlowId('udp', l.point.local, target) === target.flowId)
-      : undefined;
+    let listener = pinned ? this.#pinnedUdp(target) : undefined;
     // RFC 5626 §5.3: a request pinned to a flow that no longer exists must not go elsewhere.
-    if (pinned && listener === undefined && message.kind === 'request') throw flowClosed(target);
+    if (pinned && listener === undefined && message.kind === 'request')
+      return this.#ctx.fail(report, flowClosed(target));
     listener ??= this.#pickUdp(target.address);
-    if (listener === undefined)
-      throw new TransportError(
-        'SIP_ERR_NO_LISTENING_POINT',
-        `no UDP listening point for ${target.address}`,
-      );
+    if (listener === undefined) return this.#ctx.fail(report, noListeningPoint(target));
     const local = listener.point.local;
-    let bytes: Buffer | undefined;
     if (message.kind === 'request') {
       const udpSentBy = this.#sentBy('udp', local);
       const filled = fillSentBy(message, 'udp', udpSentBy);
-      bytes = message.toBuffer();
+      const bytes = message.toBuffer();
       // RFC 3261 §18.1.1: a request over the MTU goes over a congestion-controlled transport.
       if (!pinned && bytes.length > this.#ctx.mtu) {
-        const flow = await this.#sendOverTcpForSize(message, target, filled, udpSentBy);
-        if (flow !== undefined) return flow;
-        bytes = message.toBuffer();
+        const udp = listener;
+        this.#sendOverTcpForSize(message, target, filled, udpSentBy).then(
+          (sent) => {
+            if (sent !== undefined) report.sent(sent.flow, sent.bytes);
+            else udp.post(message.toBuffer(), udpFlow(local, target), report);
+          },
+          (err: unknown) => this.#ctx.fail(report, err),
+        );
+        return;
       }
+      listener.post(bytes, udpFlow(local, target), report);
+      return;
     }
-    const remote: Endpoint = { address: target.address, port: target.port };
-    await listener.send(bytes ?? message.toBuffer(), remote);
-    this.#ctx.countSent('udp');
-    return { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
+    listener.post(message.toBuffer(), udpFlow(local, target), report);
   }
 
   /**
@@ -105,28 +126,38 @@ export class OutboundRouter {
    * UDP socket, or over the pinned stream flow. Never opens a connection: a retransmission whose
    * stream is gone has nowhere to go (the transaction sees a transport error).
    */
-  async sendBuffer(bytes: Buffer, target: Target): Promise<Flow> {
+  postBuffer(bytes: Buffer, target: Target, report: SendReport): void {
     if (target.protocol === 'udp') {
       const listener =
-        (target.flowId === undefined
-          ? undefined
-          : this.#ctx.udp.find(
-              (l) => makeFlowId('udp', l.point.local, target) === target.flowId,
-            )) ?? this.#pickUdp(target.address);
-      if (listener === undefined) throw flowClosed(target);
-      const remote: Endpoint = { address: target.address, port: target.port };
-      await listener.send(bytes, remote);
-      this.#ctx.countSent('udp');
-      const local = listener.point.local;
-      return { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
+        (target.flowId === undefined ? undefined : this.#pinnedUdp(target)) ??
+        this.#pickUdp(target.address);
+      if (listener === undefined) return this.#ctx.fail(report, flowClosed(target));
+      listener.post(bytes, udpFlow(listener.point.local, target), report);
+      return;
     }
     const conn =
       (target.flowId === undefined ? undefined : this.#ctx.table.get(target.flowId)) ??
       this.#ctx.table.find(target.protocol, target.address, target.port);
-    if (conn === undefined || conn.closed) throw flowClosed(target);
-    await conn.write(bytes);
-    this.#ctx.countSent(conn.protocol);
-    return conn.flow;
+    if (conn === undefined || conn.closed) return this.#ctx.fail(report, flowClosed(target));
+    this.#settle(
+      conn.write(bytes).then(() => {
+        this.#ctx.countSent(conn.protocol);
+        return { flow: conn.flow, bytes };
+      }),
+      report,
+    );
+  }
+
+  #settle(pending: Promise<Sent>, report: SendReport): void {
+    pending.then(
+      (sent) => report.sent(sent.flow, sent.bytes),
+      (err: unknown) => this.#ctx.fail(report, err),
+    );
+  }
+
+  /** The UDP socket a pinned target's flow id names (RFC 5626 flow over UDP). */
+  #pinnedUdp(target: Target): UdpListener | undefined {
+    return this.#ctx.udp.find((l) => makeFlowId('udp', l.point.local, target) === target.flowId);
   }
 
   async #sendOverTcpForSize(
@@ -134,16 +165,17 @@ export class OutboundRouter {
     target: Target,
     filled: boolean,
     udpSentBy: SentBy,
-  ): Promise<Flow | undefined> {
+  ): Promise<Sent | undefined> {
     const tcpTarget: Target = { protocol: 'tcp', address: target.address, port: target.port };
     try {
       const conn = await this.#connection(tcpTarget);
       if (filled) fillSentBy(request, 'tcp', this.#sentBy('tcp', conn.local), true);
       else setViaTransport(request, 'tcp');
-      await conn.write(request.toBuffer());
+      const bytes = request.toBuffer();
+      await conn.write(bytes);
       this.#ctx.stats.mtuSwitches++;
       this.#ctx.countSent('tcp');
-      return conn.flow;
+      return { flow: conn.flow, bytes };
     } catch (err) {
       // RFC 3261 §18.1.1: when TCP cannot be used, the element SHOULD retry over UDP.
       this.#ctx.logger.info(
@@ -156,16 +188,17 @@ export class OutboundRouter {
     }
   }
 
-  async #sendStream(message: SipMessage, target: Target): Promise<Flow> {
+  async #sendStream(message: SipMessage, target: Target): Promise<Sent> {
     const conn = await this.#streamFor(message, target);
     if (message.kind === 'request') {
       const top = message.topVia;
       if (top !== undefined && isPlaceholderVia(top))
         fillSentBy(message, conn.protocol, this.#sentBy(conn.protocol, conn.local));
     }
-    await conn.write(message.toBuffer());
+    const bytes = message.toBuffer();
+    await conn.write(bytes);
     this.#ctx.countSent(conn.protocol);
-    return conn.flow;
+    return { flow: conn.flow, bytes };
   }
 
   async #streamFor(message: SipMessage, target: Target): Promise<Connection> {

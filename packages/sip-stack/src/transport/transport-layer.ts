@@ -1,21 +1,16 @@
 /**
  * The SIP transport layer (RFC 3261 §18, RFC 3581, RFC 5626 flows, RFC 7118 WebSocket): listening
- * points for UDP, TCP, TLS, WS and WSS, stream connections with reuse, limits and idle reaping,
- * and sending with the §18.1.1 MTU rule. Nothing a peer sends throws out of this class.
+ * points for UDP, TCP, TLS, WS and WSS, stream connections (stream-flows.ts), and sending with the
+ * §18.1.1 MTU rule (outbound-router.ts). Nothing a peer sends throws out of this class.
  */
-import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
 import type { SipMessage } from '../message/sip-message.js';
 import { systemClock } from '../util/clock.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
-import { ConnectionTable } from './connection-table.js';
-import { SocketConnection, endpointsOf, makeFlowId } from './connection.js';
-import type { Connection, ConnectionContext, ConnectionHandler } from './connection.js';
+import type { Clock } from '../util/clock.js';
+import { makeFlowId } from './connection.js';
 import { InboundProcessor } from './inbound-processor.js';
-import { normaliseAddress } from './ip-address.js';
+import { PromiseReport } from './promise-report.js';
+import { StreamFlows } from './stream-flows.js';
 import { StreamListener } from './stream-listener.js';
-import { connectStream, loadTlsClient } from './stream-connector.js';
-import type { LoadedTlsClient, TlsClientOptions } from './stream-connector.js';
 import { TransportError } from './transport-error.js';
 import { createTransportStats, snapshotTransportStats } from './transport-stats.js';
 import type { TransportStats } from './transport-stats.js';
@@ -23,16 +18,16 @@ import type {
   Endpoint,
   Flow,
   FlowClosedHandler,
-  FlowCloseReason,
   ListeningPoint,
   ListenSpec,
   MessageHandler,
+  SendReport,
   Target,
   TransportLogger,
   TransportSender,
 } from './transport.js';
 import { UdpListener, isKeepAliveDatagram } from './udp-listener.js';
-import { WsConnection } from './ws-connection.js';
+import type { UdpListenerHandler } from './udp-listener.js';
 import { WsListener } from './ws-listener.js';
 import { OutboundRouter } from './outbound-router.js';
 import { isStunMessage, stunBindingResponse } from './stun-keepalive.js';
@@ -46,54 +41,81 @@ export class TransportLayer implements TransportSender {
   readonly #logger: TransportLogger;
   readonly #opts: ResolvedTransportOptions;
   readonly #stats: TransportStats = createTransportStats();
-  readonly #table = new ConnectionTable();
   readonly #inbound: InboundProcessor;
   readonly #router: OutboundRouter;
+  readonly #streams: StreamFlows;
   readonly #udp: UdpListener[] = [];
   readonly #listeners: (StreamListener | WsListener)[] = [];
   readonly #points: ListeningPoint[] = [];
   /** Frozen copy handed out by `listeningPoints()`; replaced (never changed) when a point is added. */
   #pointsView: readonly ListeningPoint[] = Object.freeze([]);
-  readonly #flowClosed = new Set<FlowClosedHandler>();
-  readonly #connCtx: ConnectionContext;
-  readonly #tlsClientOptions: TlsClientOptions | undefined;
   #dispatch: InboundDispatch | undefined;
   #remote: RemoteFlows | undefined;
-  #tlsClient: Promise<LoadedTlsClient> | undefined;
-  #reapTimer: TimerHandle | undefined;
   #closed = false;
+
+  /** What the UDP sockets tell: datagrams in, outcomes of sends; bound once for every socket. */
+  readonly #udpHandler: UdpListenerHandler = {
+    onDatagram: (listener, bytes, remote) => this.#onDatagram(listener, bytes, remote),
+    onListenerError: (p, err) => this.#onListenerError(p, err),
+    onPosted: (report, flow, bytes) => {
+      this.#stats.sent.udp++;
+      report.sent(flow, bytes);
+    },
+    onPostFailed: (report, err) => this.#fail(report, err),
+  };
+
+  /** Replies to bad datagrams leave over the socket they came in on. */
+  readonly #replyUdp = (bytes: Buffer, flow: Flow): Promise<void> => {
+    const local = flow.local;
+    const listener = this.#udp.find(
+      (l) => l.point.local.port === local.port && l.point.local.address === local.address,
+    );
+    if (listener === undefined)
+      return Promise.reject(new TransportError('SIP_ERR_CLOSED', 'UDP listener is closed'));
+    return listener.send(bytes, flow.remote).then(() => void this.#stats.sent.udp++);
+  };
+
+  /** Replies to injected bytes leave over the same UDP socket, or the stream flow wherever held. */
+  readonly #replyInjected = (out: Buffer, flow: Flow): Promise<void> =>
+    this.sendBuffer(out, {
+      ...flow.remote,
+      protocol: flow.protocol,
+      ...(flow.flowId === undefined ? {} : { flowId: flow.flowId }),
+    }).then(() => undefined);
 
   constructor(options: TransportLayerOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#opts = resolveTransportOptions(options);
-    const maxMessageSize = this.#opts.maxMessageSize;
     this.#inbound = new InboundProcessor({
       clock: this.#clock,
       stats: this.#stats,
       logger: this.#logger,
-      maxMessageSize,
+      maxMessageSize: this.#opts.maxMessageSize,
     });
-    this.#connCtx = {
+    this.#streams = new StreamFlows({
       clock: this.#clock,
-      handler: this.#connectionHandler(),
-      maxMessageSize,
-      maxWriteBuffer: this.#opts.maxWriteBuffer,
-      closeGraceMs: 2000,
-      ...(options.flowIdSuffix === undefined ? {} : { flowIdSuffix: options.flowIdSuffix }),
-    };
+      logger: this.#logger,
+      opts: this.#opts,
+      stats: this.#stats,
+      inbound: this.#inbound,
+      tlsClient: options.tlsClient,
+      flowIdSuffix: options.flowIdSuffix,
+      dispatched: (bytes, flow) => this.#dispatched(bytes, flow),
+      closed: () => this.#closed,
+    });
     this.#dispatch = options.dispatch;
     this.#remote = options.remoteFlows;
-    this.#tlsClientOptions = options.tlsClient;
     this.#router = new OutboundRouter({
       stats: this.#stats,
       logger: this.#logger,
       mtu: this.#opts.mtu,
       points: this.#points,
-      table: this.#table,
+      table: this.#streams.table,
       udp: this.#udp,
-      connect: (target) => this.#connect(target),
+      connect: (target) => this.#streams.connect(target),
       countSent: (p) => this.#stats.sent[p]++,
+      fail: (report, err) => this.#fail(report, err),
     });
   }
 
@@ -102,22 +124,16 @@ export class TransportLayer implements TransportSender {
     if (this.#closed) throw new TransportError('SIP_ERR_CLOSED', 'transport layer is closed');
     let point: ListeningPoint;
     if (spec.protocol === 'udp') {
-      const l = await UdpListener.listen(spec, {
-        onDatagram: (listener, bytes, remote) => this.#onDatagram(listener, bytes, remote),
-        onListenerError: (p, err) => this.#onListenerError(p, err),
-      });
+      const l = await UdpListener.listen(spec, this.#udpHandler);
       this.#udp.push(l);
       point = l.point;
     } else if (spec.protocol === 'tcp' || spec.protocol === 'tls') {
+      const protocol = spec.protocol;
       const l = await StreamListener.listen(
         spec,
         {
-          admit: (_p, socket) => this.#admit(socket.remoteAddress ?? ''),
-          onAccept: (_p, socket) =>
-            this.#accept(
-              new SocketConnection(socket, spec.protocol as 'tcp' | 'tls', false, this.#connCtx),
-              socket,
-            ),
+          admit: (_p, socket) => this.#streams.admit(socket.remoteAddress ?? ''),
+          onAccept: (_p, socket) => this.#streams.acceptSocket(socket, protocol),
           onListenerError: (p, err) => this.#onListenerError(p, err),
         },
         { tlsHandshakeTimeoutMs: this.#opts.tlsHandshakeTimeoutMs },
@@ -128,8 +144,8 @@ export class TransportLayer implements TransportSender {
       const l = await WsListener.listen(
         spec,
         {
-          admit: (_p, socket) => this.#admit(socket.remoteAddress ?? ''),
-          onWsAccept: (p, ws, socket) => this.#acceptWs(p, ws, socket),
+          admit: (_p, socket) => this.#streams.admit(socket.remoteAddress ?? ''),
+          onWsAccept: (p, ws, socket) => this.#streams.acceptWs(p, ws, socket),
           onRefused: (p, why, socket) => {
             this.#stats.connections.refused++;
             this.#logger.info(
@@ -161,8 +177,7 @@ export class TransportLayer implements TransportSender {
   ): void {
     this.#dispatch = hooks.dispatch;
     this.#remote = hooks.remoteFlows;
-    if (hooks.flowIdSuffix === undefined) delete this.#connCtx.flowIdSuffix;
-    else this.#connCtx.flowIdSuffix = hooks.flowIdSuffix;
+    this.#streams.setFlowIdSuffix(hooks.flowIdSuffix);
   }
 
   /** The listening points; the same frozen array until another point is added. */
@@ -177,18 +192,17 @@ export class TransportLayer implements TransportSender {
 
   /** Called when a stream flow ends (RFC 5626: the registrar drops bindings on it). Returns an unsubscribe. */
   onFlowClosed(handler: FlowClosedHandler): () => void {
-    this.#flowClosed.add(handler);
-    return () => this.#flowClosed.delete(handler);
+    return this.#streams.onFlowClosed(handler);
   }
 
   /** The open stream flow with this id, if any. */
   flow(flowId: string): Flow | undefined {
-    return this.#table.get(flowId)?.flow;
+    return this.#streams.table.get(flowId)?.flow;
   }
 
   /** Closes a stream flow (pending writes are flushed). */
   closeFlow(flowId: string): boolean {
-    const c = this.#table.get(flowId);
+    const c = this.#streams.table.get(flowId);
     if (c === undefined) return false;
     c.close('local');
     return true;
@@ -197,40 +211,36 @@ export class TransportLayer implements TransportSender {
   /**
    * Serialises and sends. Requests: a placeholder top Via gets sent-by and transport filled; the
    * §18.1.1 MTU rule may move a UDP request to TCP. Responses over streams reuse the request's
-   * flow, else connect per §18.2.2. Rejects with a TransportError on local failure.
+   * flow, else connect per §18.2.2. Without `report`, resolves with the flow or rejects with a
+   * TransportError; with `report`, the outcome goes there instead (see SendReport) and a UDP
+   * send allocates no promise and no closure.
    */
-  async send(message: SipMessage, target: Target): Promise<Flow> {
-    if (this.#closed) throw new TransportError('SIP_ERR_CLOSED', 'transport layer is closed');
-    try {
-      if (this.#isRemoteFlow(target)) {
-        this.#router.fillRemoteVia(message, target.protocol);
-        return await this.#writeRemote(message.toBuffer(), target);
-      }
-      return await this.#router.send(message, target);
-    } catch (err) {
-      this.#stats.sendErrors++;
-      this.#logger.debug({ err, target }, 'send failed');
-      throw err instanceof TransportError
-        ? err
-        : new TransportError('SIP_ERR_SEND', String(err), { cause: err });
+  send(message: SipMessage, target: Target): Promise<Flow>;
+  send(message: SipMessage, target: Target, report: SendReport): undefined;
+  send(message: SipMessage, target: Target, report?: SendReport): Promise<Flow> | undefined {
+    if (report !== undefined) {
+      this.#post(message, target, report);
+      return undefined;
     }
+    const p = new PromiseReport();
+    this.#post(message, target, p);
+    return p.promise;
   }
 
   /**
    * Sends bytes that were serialised before (transaction retransmissions) to the target's flow,
-   * without serialising again. Never connects anew.
+   * without serialising again. Never connects anew. Reports like `send`.
    */
-  async sendBuffer(bytes: Buffer, target: Target): Promise<Flow> {
-    if (this.#closed) throw new TransportError('SIP_ERR_CLOSED', 'transport layer is closed');
-    try {
-      if (this.#isRemoteFlow(target)) return await this.#writeRemote(bytes, target);
-      return await this.#router.sendBuffer(bytes, target);
-    } catch (err) {
-      this.#stats.sendErrors++;
-      throw err instanceof TransportError
-        ? err
-        : new TransportError('SIP_ERR_SEND', String(err), { cause: err });
+  sendBuffer(bytes: Buffer, target: Target): Promise<Flow>;
+  sendBuffer(bytes: Buffer, target: Target, report: SendReport): undefined;
+  sendBuffer(bytes: Buffer, target: Target, report?: SendReport): Promise<Flow> | undefined {
+    if (report !== undefined) {
+      this.#postBuffer(bytes, target, report);
+      return undefined;
     }
+    const p = new PromiseReport();
+    this.#postBuffer(bytes, target, p);
+    return p.promise;
   }
 
   /**
@@ -240,18 +250,12 @@ export class TransportLayer implements TransportSender {
    */
   injectReceived(bytes: Buffer, flow: Flow): void {
     if (this.#closed) return;
-    const reply = (out: Buffer): Promise<void> =>
-      this.sendBuffer(out, {
-        ...flow.remote,
-        protocol: flow.protocol,
-        ...(flow.flowId === undefined ? {} : { flowId: flow.flowId }),
-      }).then(() => undefined);
-    this.#inbound.process(bytes, flow, reply, isDatagramProtocol(flow.protocol));
+    this.#inbound.process(bytes, flow, this.#replyInjected, isDatagramProtocol(flow.protocol));
   }
 
   /** Writes bytes on a stream flow held here (a send another process forwarded). */
   async writeFlow(flowId: string, bytes: Buffer): Promise<void> {
-    const conn = this.#table.get(flowId);
+    const conn = this.#streams.table.get(flowId);
     if (conn === undefined || conn.closed)
       throw new TransportError('SIP_ERR_FLOW_CLOSED', `flow ${flowId} is closed`);
     await conn.write(bytes);
@@ -259,18 +263,80 @@ export class TransportLayer implements TransportSender {
   }
 
   stats(): TransportStats {
-    this.#stats.connections.open = this.#table.size;
+    this.#stats.connections.open = this.#streams.table.size;
     return snapshotTransportStats(this.#stats);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clock.clearTimeout(this.#reapTimer);
-    this.#reapTimer = undefined;
     const closing = [...this.#udp.map((l) => l.close()), ...this.#listeners.map((l) => l.close())];
-    for (const c of [...this.#table.values()]) c.destroy();
+    this.#streams.destroyAll();
     await Promise.all(closing);
+  }
+
+  // --- sending ---------------------------------------------------------------------------------
+
+  #post(message: SipMessage, target: Target, report: SendReport): void {
+    if (this.#closed) return reportClosed(report);
+    try {
+      if (this.#isRemoteFlow(target)) {
+        this.#router.fillRemoteVia(message, target.protocol);
+        this.#writeRemote(message.toBuffer(), target, report);
+        return;
+      }
+      this.#router.post(message, target, report);
+    } catch (err) {
+      this.#fail(report, err);
+    }
+  }
+
+  #postBuffer(bytes: Buffer, target: Target, report: SendReport): void {
+    if (this.#closed) return reportClosed(report);
+    try {
+      if (this.#isRemoteFlow(target)) return this.#writeRemote(bytes, target, report);
+      this.#router.postBuffer(bytes, target, report);
+    } catch (err) {
+      this.#fail(report, err);
+    }
+  }
+
+  /** A failed send: counted, logged, reported as a TransportError, never before the send returned. */
+  #fail(report: SendReport, err: unknown): void {
+    this.#stats.sendErrors++;
+    this.#logger.debug({ err }, 'send failed');
+    const error =
+      err instanceof TransportError
+        ? err
+        : new TransportError('SIP_ERR_SEND', String(err), { cause: err });
+    queueMicrotask(() => report.failed(error));
+  }
+
+  #isRemoteFlow(target: Target): boolean {
+    const id = target.flowId;
+    return (
+      this.#remote !== undefined &&
+      id !== undefined &&
+      target.protocol !== 'udp' &&
+      this.#streams.table.get(id) === undefined &&
+      this.#remote.isRemote(id)
+    );
+  }
+
+  #writeRemote(bytes: Buffer, target: Target, report: SendReport): void {
+    const flowId = target.flowId ?? '';
+    (this.#remote as RemoteFlows).write(flowId, bytes).then(
+      () => {
+        const flow = parseFlowId(flowId) ?? {
+          protocol: target.protocol,
+          local: { address: '', port: 0 },
+          remote: { address: target.address, port: target.port },
+          flowId,
+        };
+        report.sent(flow, bytes);
+      },
+      (err: unknown) => this.#fail(report, err),
+    );
   }
 
   // --- inbound ---------------------------------------------------------------------------------
@@ -290,83 +356,20 @@ export class TransportLayer implements TransportSender {
     if (isKeepAliveDatagram(bytes)) return; // CRLF keep-alives on UDP carry no message
     const local = listener.point.local;
     const flow: Flow = { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
-    if (this.#dispatch !== undefined && this.#dispatched(bytes, flow)) return;
-    this.#inbound.process(
-      bytes,
-      flow,
-      (out) => listener.send(out, remote).then(() => void this.#stats.sent.udp++),
-      true,
-    );
-  }
-
-  #connectionHandler(): ConnectionHandler {
-    return {
-      onMessage: (conn, bytes) => {
-        if (this.#dispatch !== undefined && this.#dispatched(bytes, conn.flow)) return;
-        const ws = conn.protocol === 'ws' || conn.protocol === 'wss';
-        this.#inbound.process(bytes, conn.flow, (out) => this.#reply(conn, out), ws);
-      },
-      onPing: () => void this.#stats.keepAlivesAnswered++,
-      onFramingError: (conn, kind, reason, head) => {
-        this.#logger.info({ flowId: conn.flowId, kind, reason }, 'closing stream: cannot frame');
-        if (kind === 'bad-framing' || head === undefined) {
-          // RFC 3261 §18.3: without a valid Content-Length the stream cannot be resynchronised.
-          if (kind === 'bad-framing') this.#stats.badFraming++;
-          else this.#stats.tooLarge++;
-          conn.close('bad-framing');
-          return;
-        }
-        void this.#inbound
-          .answerTooLarge(head, conn.flow, (out) => this.#reply(conn, out))
-          .finally(() => conn.close('too-large'));
-      },
-      onSocketError: (conn, err) => {
-        const code = (err as { code?: unknown }).code;
-        if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#stats.tooLarge++;
-        else this.#stats.socketErrors++;
-        this.#logger.debug({ err, flowId: conn.flowId }, 'stream socket error');
-      },
-      onClose: (conn, reason) => this.#onConnectionClosed(conn, reason),
-    };
+    if (this.#dispatched(bytes, flow)) return;
+    this.#inbound.process(bytes, flow, this.#replyUdp, true);
   }
 
   /** True when the dispatch hook handed the bytes to another process; a throwing hook keeps them here. */
   #dispatched(bytes: Buffer, flow: Flow): boolean {
+    if (this.#dispatch === undefined) return false;
     try {
-      return this.#dispatch?.(bytes, flow) === 'handled';
+      return this.#dispatch(bytes, flow) === 'handled';
     } catch (err) {
       this.#stats.handlerErrors++;
       this.#logger.error({ err, flowId: flow.flowId }, 'dispatch hook threw');
       return false;
     }
-  }
-
-  #isRemoteFlow(target: Target): boolean {
-    const id = target.flowId;
-    return (
-      this.#remote !== undefined &&
-      id !== undefined &&
-      target.protocol !== 'udp' &&
-      this.#table.get(id) === undefined &&
-      this.#remote.isRemote(id)
-    );
-  }
-
-  async #writeRemote(bytes: Buffer, target: Target): Promise<Flow> {
-    const flowId = target.flowId ?? '';
-    await (this.#remote as RemoteFlows).write(flowId, bytes);
-    return (
-      parseFlowId(flowId) ?? {
-        protocol: target.protocol,
-        local: { address: '', port: 0 },
-        remote: { address: target.address, port: target.port },
-        flowId,
-      }
-    );
-  }
-
-  #reply(conn: Connection, bytes: Buffer): Promise<void> {
-    return conn.write(bytes).then(() => void this.#stats.sent[conn.protocol]++);
   }
 
   #onListenerError(point: ListeningPoint, err: unknown): void {
@@ -376,108 +379,9 @@ export class TransportLayer implements TransportSender {
       'listener or handshake error',
     );
   }
+}
 
-  // --- connections -----------------------------------------------------------------------------
-
-  #admit(remoteAddress: string): boolean {
-    const address = normaliseAddress(remoteAddress);
-    const ok =
-      !this.#closed &&
-      this.#table.size < this.#opts.maxConnections &&
-      this.#table.countForAddress(address) < this.#opts.maxPerPeer;
-    if (!ok) {
-      this.#stats.connections.refused++;
-      this.#logger.info(
-        { remote: address, open: this.#table.size },
-        'stream connection refused: limit',
-      );
-    }
-    return ok;
-  }
-
-  #accept(conn: Connection, socket: Socket): void {
-    if (socket.destroyed || this.#closed) {
-      conn.destroy();
-      return;
-    }
-    this.#stats.connections.accepted++;
-    this.#register(conn);
-  }
-
-  #acceptWs(point: ListeningPoint, ws: WebSocket, socket: Socket): void {
-    const { local, remote } = endpointsOf(socket);
-    const conn = new WsConnection(
-      ws,
-      point.protocol as 'ws' | 'wss',
-      local,
-      remote,
-      false,
-      this.#connCtx,
-    );
-    this.#accept(conn, socket);
-  }
-
-  #register(conn: Connection): void {
-    this.#table.add(conn);
-    this.#stats.connections.open = this.#table.size;
-    this.#scheduleReap();
-  }
-
-  #onConnectionClosed(conn: Connection, reason: FlowCloseReason): void {
-    if (!this.#table.remove(conn)) return;
-    this.#stats.connections.open = this.#table.size;
-    if (reason === 'idle') this.#stats.connections.reaped++;
-    this.#logger.debug({ flowId: conn.flowId, reason }, 'flow closed');
-    for (const h of this.#flowClosed) {
-      try {
-        h(conn.flow, reason);
-      } catch (err) {
-        this.#stats.handlerErrors++;
-        this.#logger.error({ err, flowId: conn.flowId }, 'flow-closed handler threw');
-      }
-    }
-  }
-
-  async #connect(target: Target): Promise<Connection> {
-    if (
-      this.#table.size >= this.#opts.maxConnections ||
-      this.#table.countForAddress(target.address) >= this.#opts.maxPerPeer
-    ) {
-      throw new TransportError(
-        'SIP_ERR_CONNECTION_LIMIT',
-        `connection limit reached for ${target.address}`,
-      );
-    }
-    try {
-      const conn = await connectStream(target, this.#connCtx, {
-        clock: this.#clock,
-        connectTimeoutMs: this.#opts.connectTimeoutMs,
-        maxPayload: this.#opts.maxMessageSize * 2,
-        tls: () => (this.#tlsClient ??= loadTlsClient(this.#tlsClientOptions)),
-      });
-      if (this.#closed) {
-        conn.destroy();
-        throw new TransportError('SIP_ERR_CLOSED', 'transport layer is closed');
-      }
-      this.#stats.connections.connected++;
-      this.#register(conn);
-      return conn;
-    } catch (err) {
-      this.#stats.connections.connectFailures++;
-      throw err;
-    }
-  }
-
-  /** One sweep timer while stream connections exist; closes those idle past the timeout. */
-  #scheduleReap(): void {
-    const idle = this.#opts.idleMs;
-    if (idle <= 0 || this.#reapTimer !== undefined || this.#table.size === 0 || this.#closed)
-      return;
-    const interval = Math.max(1, Math.ceil(idle / 4));
-    this.#reapTimer = this.#clock.setTimeout(() => {
-      this.#reapTimer = undefined;
-      for (const c of this.#table.idle(this.#clock.now(), idle)) c.close('idle');
-      this.#scheduleReap();
-    }, interval);
-  }
+function reportClosed(report: SendReport): void {
+  const error = new TransportError('SIP_ERR_CLOSED', 'transport layer is closed');
+  queueMicrotask(() => report.failed(error));
 }

@@ -109,6 +109,45 @@ export interface TransportSender {
   send(message: SipMessage, target: Target): Promise<Flow>;
 }
 
+/**
+ * Takes the outcome of sends instead of a promise: one object (a transaction's wire message, a
+ * proxy's stateless forwarder) takes the outcome of all its sends, so a send allocates neither a
+ * promise nor a closure. Called exactly once per send, never before `send` returned.
+ */
+export interface SendReport {
+  /** The message left over `flow`; `bytes` are what went out, when the sender tells. */
+  sent(flow: Flow, bytes?: Buffer): void;
+  failed(error: unknown): void;
+}
+
+/**
+ * A sender that may report to a `SendReport` (and then return undefined) instead of returning a
+ * promise. TransportLayer reports; a sender that ignores `report` returns its promise, and
+ * `sendReported` turns that into the same report.
+ */
+export interface ReportingSender {
+  send(message: SipMessage, target: Target, report?: SendReport): Promise<Flow> | undefined;
+}
+
+/** Sends through `sender` with the outcome going to `report`, whichever way the sender answers. */
+export function sendReported(
+  sender: ReportingSender,
+  message: SipMessage,
+  target: Target,
+  report: SendReport,
+): void {
+  settleReport(sender.send(message, target, report), report);
+}
+
+/** A promise a sender returned instead of reporting, forwarded to `report`. */
+export function settleReport(pending: Promise<Flow> | undefined, report: SendReport): void {
+  if (pending === undefined) return;
+  pending.then(
+    (flow) => report.sent(flow),
+    (err: unknown) => report.failed(err),
+  );
+}
+
 export type MessageHandler = (incoming: IncomingMessage) => void;
 export type FlowClosedHandler = (flow: Flow, reason: FlowCloseReason) => void;
 

@@ -4,12 +4,16 @@ import type { Socket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupOneOptions } from 'node:dns';
 import { TransportError } from './transport-error.js';
-import type { Endpoint, ListeningPoint, ListenSpec } from './transport.js';
+import type { Endpoint, Flow, ListeningPoint, ListenSpec, SendReport } from './transport.js';
 import { ipFamily, normaliseAddress } from './ip-address.js';
 
 export interface UdpListenerHandler {
   onDatagram(listener: UdpListener, bytes: Buffer, remote: Endpoint): void;
   onListenerError(point: ListeningPoint, err: unknown): void;
+  /** A `post` went out (the socket accepted it). */
+  onPosted(report: SendReport, flow: Flow, bytes: Buffer): void;
+  /** A `post` failed: the error is a TransportError (SIP_ERR_SEND or SIP_ERR_CLOSED). */
+  onPostFailed(report: SendReport, err: TransportError): void;
 }
 
 type LookupCallback = (err: Error | null, address: string, family: number) => void;
@@ -37,11 +41,36 @@ export class UdpListener {
   /** 6 for an IPv6 socket (which may be dual-stack), else 4. */
   readonly family: 4 | 6;
   readonly #socket: Socket;
+  readonly #handler: UdpListenerHandler;
   #closed = false;
+  /**
+   * Posts in flight, oldest first: the socket completes the sends of one socket in the order they
+   * were made (libuv queues a send behind any pending one), so one callback bound once can tell
+   * whose send completed. Slots are reused; nothing is allocated per send.
+   */
+  readonly #reports: (SendReport | undefined)[] = [];
+  readonly #flows: (Flow | undefined)[] = [];
+  readonly #bytes: (Buffer | undefined)[] = [];
+  #head = 0;
 
-  private constructor(socket: Socket, point: ListeningPoint) {
+  readonly #onPosted = (err: Error | null): void => {
+    const i = this.#head;
+    const report = this.#reports[i];
+    const flow = this.#flows[i];
+    const bytes = this.#bytes[i];
+    this.#reports[i] = undefined;
+    this.#flows[i] = undefined;
+    this.#bytes[i] = undefined;
+    if (++this.#head === this.#reports.length) this.#clearPosts();
+    if (report === undefined || flow === undefined || bytes === undefined) return;
+    if (err) this.#handler.onPostFailed(report, sendError(err));
+    else this.#handler.onPosted(report, flow, bytes);
+  };
+
+  private constructor(socket: Socket, point: ListeningPoint, handler: UdpListenerHandler) {
     this.#socket = socket;
     this.point = point;
+    this.#handler = handler;
     this.family = ipFamily(point.local.address) === 6 ? 6 : 4;
   }
 
@@ -63,7 +92,7 @@ export class UdpListener {
       local: { address: normaliseAddress(addr.address), port: addr.port },
       ...(spec.advertised === undefined ? {} : { advertised: spec.advertised }),
     };
-    const listener = new UdpListener(socket, point);
+    const listener = new UdpListener(socket, point, handler);
     socket.removeAllListeners('error');
     socket.on('error', (err) => handler.onListenerError(point, err));
     socket.on('message', (msg, rinfo) =>
@@ -79,16 +108,53 @@ export class UdpListener {
     if (this.#closed)
       return Promise.reject(new TransportError('SIP_ERR_CLOSED', 'UDP listener is closed'));
     return new Promise((resolve, reject) => {
-      // An IPv4 peer reached from a dual-stack IPv6 socket is addressed as IPv4-mapped.
-      const address =
-        this.family === 6 && ipFamily(remote.address) === 4
-          ? `::ffff:${remote.address}`
-          : remote.address;
-      this.#socket.send(bytes, remote.port, address, (err) => {
-        if (err) reject(new TransportError('SIP_ERR_SEND', err.message, { cause: err }));
+      this.#socket.send(bytes, remote.port, this.#socketAddress(remote.address), (err) => {
+        if (err) reject(sendError(err));
         else resolve();
       });
     });
+  }
+
+  /**
+   * Sends `bytes` to `flow.remote` and tells the handler (`onPosted` / `onPostFailed`) for
+   * `report`, never before returning. To an IP literal (every address the transport sends to)
+   * this allocates no promise and no closure.
+   */
+  post(bytes: Buffer, flow: Flow, report: SendReport): void {
+    const remote = flow.remote;
+    if (this.#closed || ipFamily(remote.address) === 0) {
+      // a name resolves asynchronously and could finish out of order: the promise path
+      this.send(bytes, remote).then(
+        () => this.#handler.onPosted(report, flow, bytes),
+        (err: unknown) => this.#handler.onPostFailed(report, asTransportError(err)),
+      );
+      return;
+    }
+    this.#reports.push(report);
+    this.#flows.push(flow);
+    this.#bytes.push(bytes);
+    try {
+      this.#socket.send(bytes, remote.port, this.#socketAddress(remote.address), this.#onPosted);
+    } catch (err) {
+      // thrown before the socket took the send (a bad port, a socket closed under us)
+      this.#reports.pop();
+      this.#flows.pop();
+      this.#bytes.pop();
+      if (this.#head === this.#reports.length) this.#clearPosts();
+      queueMicrotask(() => this.#handler.onPostFailed(report, asTransportError(err)));
+    }
+  }
+
+  /** An IPv4 peer reached from a dual-stack IPv6 socket is addressed as IPv4-mapped. */
+  #socketAddress(address: string): string {
+    return this.family === 6 && ipFamily(address) === 4 ? `::ffff:${address}` : address;
+  }
+
+  #clearPosts(): void {
+    this.#reports.length = 0;
+    this.#flows.length = 0;
+    this.#bytes.length = 0;
+    this.#head = 0;
   }
 
   close(): Promise<void> {
@@ -96,6 +162,15 @@ export class UdpListener {
     this.#closed = true;
     return new Promise((resolve) => this.#socket.close(() => resolve()));
   }
+}
+
+function sendError(err: Error): TransportError {
+  return new TransportError('SIP_ERR_SEND', err.message, { cause: err });
+}
+
+function asTransportError(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  return err instanceof Error ? sendError(err) : new TransportError('SIP_ERR_SEND', String(err));
 }
 
 /** Whitespace-only datagrams: CRLF keep-alives some user agents send over UDP. */

@@ -66,15 +66,47 @@ export function fillSentBy(
   sentBy: SentBy,
   force = false,
 ): boolean {
+  const host =
+    ipFamily(sentBy.host) === 6 ? formatHostPort(normaliseAddress(sentBy.host)) : sentBy.host;
+  const token = viaTransportToken(protocol);
+  const filled = fillRawSentBy(request, token, host, sentBy.port, force);
+  if (filled !== undefined) return filled;
   const top = request.topVia;
   if (top === undefined || (!force && !isPlaceholderVia(top))) return false;
   const next = copyVia(top);
-  next.transport = viaTransportToken(protocol);
-  next.host =
-    ipFamily(sentBy.host) === 6 ? formatHostPort(normaliseAddress(sentBy.host)) : sentBy.host;
+  next.transport = token;
+  next.host = host;
   if (sentBy.port === undefined) delete next.port;
   else next.port = sentBy.port;
   request.setTopVia(formatVia(next));
+  return true;
+}
+
+/** `SIP/2.0/<transport> <sent-by><params>` written without LWS or quotes (the Vias we make). */
+const PLAIN_VIA = /^SIP\/2\.0\/([A-Za-z]+) ([^\s;,"]+)(;[^\s,"]*)?$/;
+
+/**
+ * fillSentBy on the raw text of a plainly written top Via (every Via this stack puts on a request
+ * it sends): the sent-by and transport are replaced, the parameters stay as written. Undefined
+ * when the Via is written otherwise; the structured path then takes it.
+ */
+function fillRawSentBy(
+  request: SipRequest,
+  token: string,
+  host: string,
+  port: number | undefined,
+  force: boolean,
+): boolean | undefined {
+  const line = request.headers.get('Via');
+  if (line === undefined) return undefined;
+  const m = PLAIN_VIA.exec(line.slice(0, valueEnd(line, 0)));
+  if (m === null) return undefined;
+  const sent = m[2] ?? '';
+  // RFC 3261 §18.1.1: only the placeholder sent-by is ours to fill (unless forced).
+  if (!force && sent !== VIA_PLACEHOLDER_HOST && !sent.startsWith(`${VIA_PLACEHOLDER_HOST}:`))
+    return false;
+  const hostPort = port === undefined ? host : `${host}:${port}`;
+  request.setTopVia(`SIP/2.0/${token} ${hostPort}${m[3] ?? ''}`);
   return true;
 }
 

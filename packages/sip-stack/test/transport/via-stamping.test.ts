@@ -78,6 +78,33 @@ t.test('fillSentBy: only a placeholder Via is filled; IPv6 hosts get brackets', 
   t.end();
 });
 
+t.test(
+  'fillSentBy: the placeholder of a second Via value or one written with spaces is filled too, the rest kept',
+  (t) => {
+    const two = parseRequestText(
+      sipRequest({ via: 'SIP/2.0/UDP 0.0.0.0:5060;branch=z9hG4bKt;rport, SIP/2.0/UDP 192.0.2.1' }),
+    );
+    t.ok(fillSentBy(two, 'udp', { host: '10.0.0.9', port: 5070 }));
+    t.same(two.headers.getAll('Via'), [
+      'SIP/2.0/UDP 10.0.0.9:5070;branch=z9hG4bKt;rport',
+      'SIP/2.0/UDP 192.0.2.1',
+    ]);
+    t.equal(two.via.length, 2);
+    const spaced = parseRequestText(sipRequest({ via: 'SIP/2.0/UDP 0.0.0.0 ;branch=z9hG4bKs' }));
+    t.ok(fillSentBy(spaced, 'tcp', { host: '10.0.0.9' }));
+    t.equal(spaced.topVia?.host, '10.0.0.9');
+    t.equal(spaced.topVia?.transport, 'TCP');
+    t.equal(spaced.topVia?.port, undefined);
+    t.equal(spaced.topVia?.branch, 'z9hG4bKs');
+    const filled = parseRequestText(
+      sipRequest({ via: 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKf' }),
+    );
+    t.ok(fillSentBy(filled, 'tcp', { host: '10.0.0.9', port: 5060 }, true), 'forced');
+    t.equal(filled.headers.get('Via'), 'SIP/2.0/TCP 10.0.0.9:5060;branch=z9hG4bKf');
+    t.end();
+  },
+);
+
 t.test('responseTarget and viaDestination follow RFC 3261 §18.2.2 and RFC 3581 §4', (t) => {
   const req = parseRequestText(sipRequest({ via: 'SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bKh' }));
   stampReceived(req, src);
