@@ -17,8 +17,8 @@ function routed(branch, callId, cseq, toTag, maxForwards, ruriHost, routes, m) {
 }
 
 async function ours() {
-  const { parseMessage, parseUri } = await import('../../packages/sip-stack/dist/index.js');
-  const uriHost = (u) => (u.ok === false ? undefined : (u.uri ?? u).host);
+  const { parseMessage } = await import('../../packages/sip-stack/dist/index.js');
+  const uriHost = (u) => u.host;
   const parse = (buf) => {
     const r = parseMessage(buf);
     if (!r.ok) throw new Error(`ours rejected the message: ${r.error.reason}`);
@@ -29,7 +29,8 @@ async function ours() {
     const v = m.topVia;
     if (m.kind === 'response')
       return routed(v?.branch, m.callId, m.cseq.seq, m.toTag, undefined, undefined, undefined, m);
-    const routes = m.routes.map((r) => uriHost(parseUri(r.uri)));
+    // (the Route set as parsed URIs, read in place from the received bytes)
+    const routes = m.routeUris.map(uriHost);
     const ruriHost = uriHost(m.requestUri);
     return routed(v?.branch, m.callId, m.cseq.seq, m.toTag, m.maxForwards, ruriHost, routes, m);
   };

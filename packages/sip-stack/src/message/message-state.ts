@@ -6,6 +6,7 @@ import type { HeaderId } from './header-names.js';
 import { splitValues } from './header-values.js';
 import type { Via } from './via.js';
 import type { CSeq } from './cseq.js';
+import type { Uri } from './sip-uri.js';
 import { parseNameAddr, parseAngleAddr, type NameAddr, type Contact } from './name-addr.js';
 
 /** Parsed routing values, valid while `headers` and its version are unchanged. */
@@ -23,6 +24,7 @@ export class Cache {
   maxForwards: number | null | undefined = undefined;
   contacts: readonly Contact[] | undefined = undefined;
   routes: readonly NameAddr[] | undefined = undefined;
+  routeUris: readonly Uri[] | undefined = undefined;
   recordRoutes: readonly NameAddr[] | undefined = undefined;
   constructor(h: SipHeaders) {
     this.h = h;

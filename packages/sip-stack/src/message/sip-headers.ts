@@ -193,6 +193,11 @@ export class SipHeaders {
     return s;
   }
 
+  /** @internal The received bytes the wire lines are decoded from (latin1 offsets), if any. */
+  get rawBytes(): Uint8Array | undefined {
+    return this.#bytes;
+  }
+
   /** True when the wire bytes [from, to) are ASCII (their latin1 text is the decoded text). */
   #asciiSpan(from: number, to: number): boolean {
     const b = this.#bytes;

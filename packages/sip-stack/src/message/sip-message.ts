@@ -15,6 +15,7 @@ import {
 import { parseUri, type Uri } from './sip-uri.js';
 import { parseCSeq, type CSeq } from './cseq.js';
 import { Cache, Wire, nameAddrList } from './message-state.js';
+import { routeUriList } from './route-uris.js';
 
 // (re-exported: the package entry and callers import them from here)
 export { parseCSeq, parseCSeqBytes, type CSeq } from './cseq.js';
@@ -219,6 +220,16 @@ export abstract class SipMessageBase {
   get routes(): readonly NameAddr[] {
     const c = this.cache();
     return (c.routes ??= nameAddrList(this.headers, HeaderId.route));
+  }
+
+  /**
+   * The URIs of the Route values in order (RFC 3261 §16.4), parsed in place from the received
+   * bytes: what a proxy routes on, without the name-addrs of `routes`. A URI that does not parse
+   * is `{ scheme: '', raw }`.
+   */
+  get routeUris(): readonly Uri[] {
+    const c = this.cache();
+    return (c.routeUris ??= routeUriList(this.headers));
   }
 
   get recordRoutes(): readonly NameAddr[] {

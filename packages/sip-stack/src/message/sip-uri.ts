@@ -143,6 +143,10 @@ function schemeIs(b: Uint8Array, i: number, len: number, word: string): boolean 
  * received buffer and its latin1 text). Returns the URI or the reason it is malformed.
  */
 export function parseUriBytes(b: Uint8Array, s: string, start: number, end: number): Uri | string {
+  // the common "sip:" without a search for the colon
+  if (b[start + 3] === 58 && ((b[start] as number) | 32) === 115 && end - start > 4)
+    if (((b[start + 1] as number) | 32) === 105 && ((b[start + 2] as number) | 32) === 112)
+      return parseSip(b, s, start + 4, end, 'sip');
   let colon = s.indexOf(':', start);
   if (colon >= end) colon = -1;
   if (colon <= start) return 'missing URI scheme';
@@ -250,8 +254,14 @@ function parseSip(
   scheme: 'sip' | 'sips',
 ): SipUri | string {
   const uri = new ParsedSipUri(scheme, s);
-  let at = s.indexOf('@', p);
-  if (at >= n) at = -1;
+  // (a loop over the URI: indexOf would search the rest of the message when there is no user)
+  let at = -1;
+  for (let k = p; k < n; k++) {
+    if (b[k] === 64 /* @ */) {
+      at = k;
+      break;
+    }
+  }
   if (at >= 0) {
     const pc = s.indexOf(':', p);
     const userEnd = pc >= 0 && pc < at ? pc : at;

@@ -2,8 +2,6 @@
 // same values from every public accessor, the same serialisation before and after a proxy's
 // edits, the same errors; and it must hand every message outside its shape to the general parser.
 import t, { type Test } from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseMessage, parseMessageGeneral } from '../../src/message/parse-message.js';
 import { fastParse } from '../../src/message/fast-parse.js';
 import type { ParseOptions, ParseResult } from '../../src/message/errors.js';
@@ -12,6 +10,7 @@ import type { Via } from '../../src/message/via.js';
 import type { Uri } from '../../src/message/sip-uri.js';
 import type { SipMessage } from '../../src/message/sip-message.js';
 import { createRng, mutate } from '../../../../bench/parser/mutate.mjs';
+import { parserCorpus } from '../support/fixtures.js';
 
 const crlf = (...lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'latin1');
 
@@ -72,6 +71,7 @@ function view(r: ParseResult): string {
     mf: m.maxForwards,
     contacts: m.contacts.map(nameAddr),
     routes: m.routes.map(nameAddr),
+    routeUris: m.routeUris.map(uri),
     rr: m.recordRoutes.map(nameAddr),
     ruri: m.kind === 'request' ? uri(m.requestUri) : null,
     body: m.body.toString('latin1'),
@@ -183,17 +183,7 @@ t.test('compact names, odd case and a bad Request-URI agree with the general par
   t.end();
 });
 
-const fixtures = (dir: string): Buffer[] => {
-  const path = fileURLToPath(new URL(dir, import.meta.url));
-  return readdirSync(path)
-    .filter((f) => f.endsWith('.sip'))
-    .map((f) => readFileSync(path + f));
-};
-const corpus = [
-  ...fixtures('../fixtures/rfc4475/'),
-  ...fixtures('../fixtures/rfc5118/'),
-  ...fixtures('../../../../bench/parser/corpus/'),
-];
+const corpus = parserCorpus();
 
 t.test('every RFC 4475 / RFC 5118 / corpus message parses the same on both paths', (t) => {
   t.ok(corpus.length > 60);

@@ -36,6 +36,13 @@ export function allFixtures(): { corpus: FixtureCorpus; name: string; bytes: Buf
   );
 }
 
+/** The bytes of every RFC 4475 and RFC 5118 fixture, then of every message of bench/parser/corpus. */
+export function parserCorpus(): Buffer[] {
+  const bench = fileURLToPath(new URL('../../../../bench/parser/corpus/', import.meta.url));
+  const benchFiles = readdirSync(bench).filter((f) => f.endsWith('.sip'));
+  return [...allFixtures().map((f) => f.bytes), ...benchFiles.map((f) => readFileSync(bench + f))];
+}
+
 /** Offset of the first byte after the CRLFCRLF that ends the header section, or -1. */
 export function headerEnd(bytes: Uint8Array): number {
   const i = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('\r\n\r\n');

@@ -1,0 +1,74 @@
+// The Route set as parsed URIs (RFC 3261 §16.4, §16.12, §20.34): what a proxy routes on, read
+// straight from the received bytes for the usual "<uri>;params" values, without the name-addr
+// objects and URI strings SipMessage#routes builds.
+
+import type { SipHeaders } from './sip-headers.js';
+import { HeaderId } from './header-names.js';
+import { PVALUE, TOKEN, splitValues } from './header-values.js';
+import { parseNameAddr } from './name-addr.js';
+import { parseUri, parseUriBytes, type Uri } from './sip-uri.js';
+
+/** Scratch value span for SipHeaders#rawSpan (read immediately). */
+const SPAN: [number, number] = [0, 0];
+
+/**
+ * The URI of every Route value in order. Values that are not a name-addr are skipped (as in
+ * SipMessage#routes); a URI that does not parse is kept as `{ scheme: '', raw }`.
+ */
+export function routeUriList(h: SipHeaders): Uri[] {
+  const out: Uri[] = [];
+  const b = h.rawBytes;
+  for (let i = h.lineOf(HeaderId.route); i >= 0; i = h.lineOf(HeaderId.route, i + 1)) {
+    const s = b === undefined ? undefined : h.rawSpan(i, SPAN);
+    const mark = out.length;
+    if (s !== undefined && b !== undefined && angleUris(b, s, SPAN[0], SPAN[1], out)) continue;
+    out.length = mark;
+    const line = h.peekAt(i);
+    for (const v of line.indexOf(',') < 0 ? [line.trim()] : splitValues(line)) {
+      if (v.length === 0) continue;
+      const na = parseNameAddr(v);
+      if (!na.ok) continue;
+      const u = parseUri(na.value.uri);
+      out.push(u.ok ? u.uri : { scheme: '', raw: na.value.uri });
+    }
+  }
+  return out;
+}
+
+/**
+ * Appends the URIs of s[from, to) when it is a comma-separated list of "<uri>" with plain
+ * parameters (token names, token or host values; no LWS, quotes or display names) whose URIs
+ * parse; false for anything else (the caller then parses the line as strings).
+ */
+function angleUris(b: Uint8Array, s: string, from: number, to: number, out: Uri[]): boolean {
+  let p = from;
+  for (;;) {
+    if (b[p] !== 60 /* < */ || p + 2 >= to) return false;
+    let gt = p + 1;
+    for (; gt < to; gt++) {
+      const c = b[gt] as number;
+      if (c === 62 /* > */) break;
+      if (c <= 32 || c === 60 || c === 34 || c === 44 || c >= 128) return false;
+    }
+    if (gt >= to || gt === p + 1) return false;
+    const u = parseUriBytes(b, s, p + 1, gt);
+    if (typeof u === 'string') return false;
+    out.push(u);
+    p = gt + 1;
+    // RFC 3261 §20.34: route-param = generic-param
+    while (p < to && b[p] === 59 /* ; */) {
+      const ns = ++p;
+      while (p < to && TOKEN[b[p] as number] === 1) p++;
+      if (p === ns) return false;
+      if (p < to && b[p] === 61 /* = */) {
+        const vs = ++p;
+        while (p < to && PVALUE[b[p] as number] === 1) p++;
+        if (p === vs) return false;
+      }
+    }
+    if (p === to) return true;
+    if (b[p] !== 44 /* , */) return false;
+    p++;
+    while (p < to && (b[p] === 32 || b[p] === 9)) p++;
+  }
+}
