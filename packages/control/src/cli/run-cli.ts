@@ -156,8 +156,6 @@ async function runStart(config: SwitchboardConfig, io: CliIo): Promise<CliResult
     result = { code: 0, edgeNode };
   }
   for (const line of runningNode(result)?.edge?.describe() ?? []) io.out(`${line}\n`);
-  if (config.workers > 1 && config.brain !== undefined)
-    io.out(`${config.workers} workers requested with --brain: running one SIP process.\n`);
   return result;
 }
 

@@ -132,7 +132,8 @@ export async function runClusterWorker(
   const { index, workers, config } = init;
   const log = pino({ level: config.logLevel }).child({ component: 'sip', worker: index });
   const counters: Counters = { forwarded: 0, injected: 0, remoteWrites: 0 };
-  const auth = localAuthenticate(config.dataDir);
+  // (an edge node of a remote control plane has no store here: the primary relays authenticate)
+  const auth = config.brain === undefined ? localAuthenticate(config.dataDir) : undefined;
   const brain = new ClusterBrain({
     channel,
     ...(auth === undefined ? {} : { authenticate: (req) => auth.authenticate(req) }),
