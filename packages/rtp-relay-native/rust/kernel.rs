@@ -1,8 +1,11 @@
-//! The housekeeper thread: it batches events for the sink, owns the kernel fast path
-//! (installs/removes flows that workers ask for) and polls kernel counters into stats.
+//! The housekeeper thread: it batches events for the sink, installs/removes the kernel
+//! entries that workers ask for (through each session's `SessionControl` gate, so a closed or
+//! re-pointed session gets none) and polls kernel counters into stats. The kernel path is
+//! shared with the relay, which deletes a session's entries itself on close and set_remote.
 
 use crate::config::KernelConfig;
 use crate::events::{Event, EventSink};
+use crate::session_ctl::SessionControl;
 use crate::stats::{bump, SideShared};
 use crate::sys::now_ns;
 use std::collections::HashMap;
@@ -21,7 +24,12 @@ pub struct Flow {
     pub action: (SocketAddr, SocketAddr),
     pub ingress: Arc<SideShared>,
     pub egress: Arc<SideShared>,
+    /// The session's gate, and the generation of its remote specs the flow was computed at.
+    pub control: Arc<SessionControl>,
+    pub generation: u64,
 }
+
+pub use backend::Backend;
 
 pub enum HkMsg {
     Events(Vec<Event>),
@@ -49,7 +57,7 @@ const COALESCE_NS: u64 = 2_000_000;
 pub struct Housekeeper {
     rx: Receiver<HkMsg>,
     sink: EventSink,
-    fast: Option<backend::Backend>,
+    fast: Option<Arc<Backend>>,
     flows: HashMap<(SocketAddr, SocketAddr), Installed>,
     pending: Vec<Event>,
     first_pending_ns: u64,
@@ -63,11 +71,11 @@ impl Housekeeper {
         sink: EventSink,
         cfg: &KernelConfig,
         poll_ms: u64,
-    ) -> (Housekeeper, Mode) {
+    ) -> (Housekeeper, Mode, Option<Arc<Backend>>) {
         let (fast, mode) = if cfg.enabled {
-            match backend::Backend::open(cfg) {
+            match Backend::open(cfg) {
                 Ok((b, desc)) => (
-                    Some(b),
+                    Some(Arc::new(b)),
                     Mode {
                         kernel: true,
                         reason: desc,
@@ -93,13 +101,13 @@ impl Housekeeper {
         let hk = Housekeeper {
             rx,
             sink,
-            fast,
+            fast: fast.clone(),
             flows: HashMap::new(),
             pending: Vec::new(),
             first_pending_ns: 0,
             poll_ns: poll_ms.max(10) * 1_000_000,
         };
-        (hk, mode)
+        (hk, mode, fast)
     }
 
     pub fn run(mut self) {
@@ -153,8 +161,7 @@ impl Housekeeper {
     fn install(&mut self, flows: Vec<Flow>) {
         let Some(fast) = &self.fast else { return };
         for flow in flows {
-            if fast.install(&flow) {
-                flow.ingress.kernel.store(true, Relaxed);
+            if flow.control.install(&flow, fast) {
                 self.flows.insert(
                     flow.key,
                     Installed {
@@ -169,11 +176,8 @@ impl Housekeeper {
 
     fn remove(&mut self, keys: &[(SocketAddr, SocketAddr)]) {
         for key in keys {
-            if let Some(inst) = self.flows.remove(key) {
-                if let Some(fast) = &self.fast {
-                    fast.remove(key);
-                }
-                inst.flow.ingress.kernel.store(false, Relaxed);
+            if let (Some(inst), Some(fast)) = (self.flows.remove(key), &self.fast) {
+                inst.flow.control.remove(key, fast);
             }
         }
     }

@@ -7,9 +7,9 @@ use crate::error::RelayError;
 use crate::port_pool::PortPool;
 use crate::session::Sock;
 use crate::shared_ports::{SharedPorts, WorkerSockets};
-use crate::sys::{bind_udp, local_addr};
+use crate::sys::bind_udp;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, MutexGuard};
 
 /// How relay ports receive, and why.
@@ -118,11 +118,8 @@ pub fn allocate(
     }
 }
 
-/// A side's socket: the bound one (per-port mode) or just its address (shared mode).
+/// A side's socket: the bound one (per-port mode) or just its address (shared mode). The
+/// socket was bound to exactly `ip`:`port`, so its local address needs no system call.
 pub fn make_sock(fd: Option<OwnedFd>, ip: IpAddr, port: u16) -> Result<Sock, RelayError> {
-    let local = match &fd {
-        Some(fd) => local_addr(fd.as_raw_fd()).map_err(|e| RelayError::Io(e.to_string()))?,
-        None => SocketAddr::new(ip, port),
-    };
-    Ok(Sock::new(fd, local))
+    Ok(Sock::new(fd, SocketAddr::new(ip, port)))
 }

@@ -7,6 +7,7 @@ use crate::events::Event;
 use crate::kernel::Flow;
 use crate::latch::{LatchConfig, LatchEvent};
 use crate::rtp::{classify, static_clock_rate, DropReason, Packet, RtpHeader};
+use crate::session_ctl::SessionControl;
 use crate::stats::{bump, Jitter, SeqTracker, SideShared};
 use crate::sys::send_to;
 use std::net::{IpAddr, SocketAddr};
@@ -186,7 +187,13 @@ pub struct Session {
     pub created_ns: u64,
     timed_out: bool,
     clock_rates: [u32; 128],
-    kernel_keys: Vec<(SocketAddr, SocketAddr)>,
+    pub(crate) kernel_keys: Vec<(SocketAddr, SocketAddr)>,
+    /// Shared with the calling thread: remote specs set by `set_remote`, the kernel gate.
+    pub control: Arc<SessionControl>,
+    /// Generation of `control`'s specs this session runs with.
+    pub(crate) applied: u64,
+    /// Set once the calling thread closed the session (seen through `control`).
+    closed: bool,
 }
 
 impl Session {
@@ -217,6 +224,41 @@ impl Session {
             timed_out: false,
             clock_rates,
             kernel_keys: Vec::new(),
+            control: Arc::default(),
+            applied: 0,
+            closed: false,
+        }
+    }
+
+    /// Applies the remote specs set on the calling thread since the last call; the worker
+    /// calls it before each packet of the session (one atomic load when nothing changed).
+    /// False once `close_session` was called: the packet must not be forwarded.
+    #[inline]
+    pub fn sync_remotes(&mut self, ctx: &mut Ctx) -> bool {
+        if self.control.generation() != self.applied {
+            self.apply_remotes(ctx);
+        }
+        !self.closed
+    }
+
+    #[cold]
+    fn apply_remotes(&mut self, ctx: &mut Ctx) {
+        let (generation, specs, closed) = self.control.take_pending();
+        self.applied = generation;
+        if closed {
+            // the close is queued to this worker; until it arrives the session forwards nothing
+            self.closed = true;
+            return;
+        }
+        let mut refreshed = false;
+        for (side, spec) in specs.iter().enumerate() {
+            if let Some(spec) = spec {
+                refreshed |= self.set_remote(side, spec, ctx);
+            }
+        }
+        // The calling thread removed the kernel entries: install them again at this generation.
+        if !refreshed {
+            self.refresh_kernel(ctx);
         }
     }
 
@@ -232,6 +274,9 @@ impl Session {
         ctx: &mut Ctx,
         out: &mut E,
     ) {
+        if !self.sync_remotes(ctx) {
+            return;
+        }
         let (x, y) = split(&mut self.sides, side);
         if truncated {
             x.shared.drop_packet(DropReason::Oversize);
@@ -309,8 +354,9 @@ impl Session {
         account(x, y, len, sent);
     }
 
-    /// New SDP for one side. Returns true when the latch restarted.
-    pub fn set_remote(&mut self, side: usize, spec: &RemoteSpec, ctx: &mut Ctx) {
+    /// New SDP for one side. True when the kernel entries were refreshed (the latch
+    /// restarted or rtcp-mux changed).
+    pub fn set_remote(&mut self, side: usize, spec: &RemoteSpec, ctx: &mut Ctx) -> bool {
         let x = &mut self.sides[side];
         let mux_changed = x.remote_mux != spec.rtcp_mux;
         x.remote_mux = spec.rtcp_mux;
@@ -332,6 +378,7 @@ impl Session {
         if changed || mux_changed {
             self.refresh_kernel(ctx);
         }
+        changed || mux_changed
     }
 
     /// Fires one timeout event per silence longer than the session timeout.
@@ -353,71 +400,6 @@ impl Session {
                 idle_ms: idle / 1_000_000,
             });
         }
-    }
-
-    /// Removes this session's kernel entries and installs fresh ones when both sides are
-    /// latched with the same rtcp-mux state (a kernel entry cannot demultiplex RTCP).
-    pub fn refresh_kernel(&mut self, ctx: &mut Ctx) {
-        if !ctx.kernel_enabled {
-            return;
-        }
-        if !self.kernel_keys.is_empty() {
-            ctx.kernel
-                .push(KernelOp::Remove(std::mem::take(&mut self.kernel_keys)));
-        }
-        let flows = self.kernel_flows();
-        if !flows.is_empty() {
-            self.kernel_keys = flows.iter().map(|f| f.key).collect();
-            ctx.kernel.push(KernelOp::Install(flows));
-        }
-    }
-
-    pub fn take_kernel_keys(&mut self) -> Vec<(SocketAddr, SocketAddr)> {
-        std::mem::take(&mut self.kernel_keys)
-    }
-
-    fn kernel_flows(&self) -> Vec<Flow> {
-        let [a, b] = &self.sides;
-        let mut flows = Vec::new();
-        if a.muxed() != b.muxed() {
-            return flows;
-        }
-        pair_flows(&a.rtp, &b.rtp, a, b, &mut flows);
-        if let (Some(ar), Some(br), false) = (&a.rtcp, &b.rtcp, a.muxed()) {
-            pair_flows(ar, br, a, b, &mut flows);
-        }
-        flows
-    }
-}
-
-fn pair_flows(x: &Sock, y: &Sock, xs: &Side, ys: &Side, out: &mut Vec<Flow>) {
-    let (Some(xr), Some(yr)) = (x.latch.latched(), y.latch.latched()) else {
-        return;
-    };
-    // A wildcard-bound socket is keyed on the wildcard (the kernel map matches any local address
-    // for it) and sends from the address its remote reached, once known; else the kernel fills the
-    // route's source address.
-    let (xl, yl) = (kernel_local(x), kernel_local(y));
-    out.push(Flow {
-        key: (xr, x.local),
-        action: (yl, yr),
-        ingress: xs.shared.clone(),
-        egress: ys.shared.clone(),
-    });
-    out.push(Flow {
-        key: (yr, y.local),
-        action: (xl, xr),
-        ingress: ys.shared.clone(),
-        egress: xs.shared.clone(),
-    });
-}
-
-/// The source address a kernel-forwarded packet leaves from for this socket.
-fn kernel_local(s: &Sock) -> SocketAddr {
-    if s.local.ip().is_unspecified() && !s.src_ip.is_unspecified() {
-        SocketAddr::new(s.src_ip, s.local.port())
-    } else {
-        s.local
     }
 }
 

@@ -14,6 +14,10 @@ fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
+pub(crate) fn cvt_pub(r: libc::c_int) -> io::Result<libc::c_int> {
+    cvt(r)
+}
+
 pub fn now_ns() -> u64 {
     let mut ts: libc::timespec = unsafe { zeroed() };
     // CLOCK_MONOTONIC never fails with a valid pointer.

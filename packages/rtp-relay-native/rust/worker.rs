@@ -3,40 +3,56 @@
 //! the sessions the worker owns and packets leave with sendto out of the other side's
 //! socket. Shared port mode: the epoll holds the worker's shared sockets, the original
 //! destination names the session side, and packets leave in a batch through raw sockets.
-//! Control changes arrive as commands over a channel plus an eventfd wake-up.
+//! Sessions arrive and leave as commands over a channel plus an eventfd wake-up; nobody
+//! waits for a command to be done. Remote specs do not travel as commands: the calling
+//! thread sets them in the session's `SessionControl`, read before each of its packets.
 
-use crate::config::RemoteSpec;
+use crate::doorbell::Doorbell;
 use crate::events::Event;
 use crate::kernel::HkMsg;
+use crate::pools::Pools;
 use crate::session::{Ctx, KernelOp, Session, SocketEgress};
-use crate::shared_io::{orig_dst, RawQueue, RawSender};
-use crate::shared_ports::{SharedPorts, WorkerSockets};
-use crate::sys::{now_ns, Epoll, EventFd, RecvBatch, BATCH};
+use crate::sys::{now_ns, Epoll, RecvBatch, BATCH};
+pub use crate::worker_shared::SharedIo;
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::mpsc::{Receiver, Sender, SyncSender};
-use std::sync::Arc;
+use std::os::fd::AsRawFd;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 pub enum Cmd {
     Add(Box<Session>),
-    SetRemote {
-        id: u32,
-        side: usize,
-        spec: RemoteSpec,
-        reply: SyncSender<bool>,
-    },
-    Close {
-        id: u32,
-        reply: SyncSender<bool>,
-    },
+    /// Close the session's sockets (or release its shared-port claims), then give its
+    /// ports back to the pool and count the queued close as done.
+    Close(u32),
     Shutdown,
 }
 
 const WAKER: u64 = u64::MAX;
 /// Tokens of the shared sockets (IPv4, IPv6) in shared port mode.
-const SHARED: [u64; 2] = [u64::MAX - 1, u64::MAX - 2];
+pub(crate) const SHARED: [u64; 2] = [u64::MAX - 1, u64::MAX - 2];
 /// recvmmsg calls per readable socket per turn; level-triggered epoll brings the rest.
-const READS_PER_TURN: usize = 4;
+pub(crate) const READS_PER_TURN: usize = 4;
+
+/// A worker's session slots, handed out by the calling thread (which claims shared ports
+/// for a slot before the worker sees the session) and given back by the worker.
+#[derive(Default)]
+pub struct Slots {
+    free: Vec<u32>,
+    next: u32,
+}
+
+impl Slots {
+    pub fn take(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    pub fn give_back(&mut self, slot: u32) {
+        self.free.push(slot);
+    }
+}
 
 struct SockSlot {
     gen: u32,
@@ -46,68 +62,46 @@ struct SockSlot {
     live: bool,
 }
 
-/// What a worker needs in shared port mode.
-pub struct SharedIo {
-    pub index: usize,
-    pub ports: Arc<SharedPorts>,
-    rx: [Option<OwnedFd>; 2],
-    tx: RawSender,
-}
-
-impl SharedIo {
-    pub fn new(
-        index: usize,
-        ports: Arc<SharedPorts>,
-        socks: WorkerSockets,
-        max_packet: usize,
-    ) -> SharedIo {
-        let [tx4, tx6] = socks.tx;
-        SharedIo {
-            index,
-            ports,
-            rx: socks.rx,
-            tx: RawSender {
-                v4: tx4.map(|fd| RawQueue::new(fd, max_packet)),
-                v6: tx6.map(|fd| RawQueue::new(fd, max_packet)),
-            },
-        }
-    }
-}
-
 pub struct Worker {
     ep: Epoll,
-    shared: Option<SharedIo>,
-    waker: Arc<EventFd>,
+    pub(crate) shared: Option<SharedIo>,
+    waker: Arc<Doorbell>,
     rx: Receiver<Cmd>,
     hk: Sender<HkMsg>,
+    pools: Arc<Pools>,
     socks: Vec<SockSlot>,
     free_socks: Vec<u32>,
-    sessions: Vec<Option<Box<Session>>>,
-    free_sessions: Vec<u32>,
+    pub(crate) sessions: Vec<Option<Box<Session>>>,
+    slots: Arc<Mutex<Slots>>,
     by_id: HashMap<u32, u32>,
-    batch: RecvBatch,
-    events: Vec<Event>,
-    kernel_ops: Vec<KernelOp>,
-    kernel_enabled: bool,
+    pub(crate) batch: RecvBatch,
+    pub(crate) events: Vec<Event>,
+    pub(crate) kernel_ops: Vec<KernelOp>,
+    pub(crate) kernel_enabled: bool,
     tick_ns: u64,
 }
 
 impl Worker {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         rx: Receiver<Cmd>,
-        waker: Arc<EventFd>,
+        waker: Arc<Doorbell>,
         hk: Sender<HkMsg>,
+        pools: Arc<Pools>,
+        slots: Arc<Mutex<Slots>>,
         max_packet: usize,
         kernel_enabled: bool,
         tick_ms: u64,
         shared: Option<SharedIo>,
     ) -> std::io::Result<Worker> {
         let ep = Epoll::new()?;
-        ep.add(waker.raw(), WAKER)?;
+        let (now, soon) = waker.fds();
+        ep.add(now, WAKER)?;
+        ep.add(soon, WAKER)?;
         if let Some(sh) = &shared {
-            for (fd, token) in sh.rx.iter().zip(SHARED) {
+            for (fd, token) in sh.rx_fds().into_iter().zip(SHARED) {
                 if let Some(fd) = fd {
-                    ep.add(fd.as_raw_fd(), token)?;
+                    ep.add(fd, token)?;
                 }
             }
         }
@@ -122,10 +116,11 @@ impl Worker {
             waker,
             rx,
             hk,
+            pools,
             socks: Vec::new(),
             free_socks: Vec::new(),
             sessions: Vec::new(),
-            free_sessions: Vec::new(),
+            slots,
             by_id: HashMap::new(),
             batch,
             events: Vec::new(),
@@ -145,20 +140,22 @@ impl Worker {
                 Err(_) => break,
             };
             let mut commands = false;
+            let mut stop = false;
             for ev in &evs[..n] {
                 if ev.u64 == WAKER {
                     commands = true;
                 } else if ev.u64 == SHARED[0] || ev.u64 == SHARED[1] {
-                    self.on_shared_readable(usize::from(ev.u64 == SHARED[1]));
+                    stop |= !self.on_shared_readable(usize::from(ev.u64 == SHARED[1]));
                 } else {
                     self.on_readable(ev.u64);
                 }
             }
             if commands {
-                self.waker.drain();
-                if !self.on_commands() {
-                    break;
-                }
+                self.waker.answer();
+                stop |= !self.on_commands();
+            }
+            if stop {
+                break;
             }
             let now = now_ns();
             if now >= next_tick {
@@ -248,92 +245,14 @@ impl Worker {
         }
     }
 
-    /// Shared port mode: datagrams for any owned port of family `fam`; the original
-    /// destination names the session side (O(1) through the port table).
-    fn on_shared_readable(&mut self, fam: usize) {
-        let Worker {
-            shared: Some(sh),
-            sessions,
-            batch,
-            events,
-            kernel_ops,
-            kernel_enabled,
-            ..
-        } = self
-        else {
-            return;
-        };
-        let Some(fd) = sh.rx[fam].as_ref().map(|f| f.as_raw_fd()) else {
-            return;
-        };
-        for _ in 0..READS_PER_TURN {
-            let n = match batch.recv(fd) {
-                Ok(n) => n,
-                Err(_) => return,
-            };
-            let mut ctx = Ctx {
-                now_ns: now_ns(),
-                events,
-                kernel: kernel_ops,
-                kernel_enabled: *kernel_enabled,
-            };
-            for i in 0..n {
-                let (buf, src, truncated) = batch.get(i);
-                let owner =
-                    orig_dst(batch.header(i)).and_then(|dst| Some((dst, sh.ports.lookup(dst)?)));
-                let (Some(src), Some((dst, (worker, slot, side, rtcp)))) = (src, owner) else {
-                    sh.ports.count_unused();
-                    continue;
-                };
-                let sess = match sessions.get_mut(slot as usize) {
-                    Some(Some(s)) if worker == sh.index => s,
-                    _ => {
-                        sh.ports.count_unused();
-                        continue;
-                    }
-                };
-                sess.sides[side].note_local(rtcp, dst.ip());
-                sess.on_datagram(side, rtcp, buf, src, truncated, &mut ctx, &mut sh.tx);
-            }
-            sh.tx.flush(|slot, side, len, sent| {
-                if let Some(Some(s)) = sessions.get_mut(slot as usize) {
-                    s.account_send(side as usize, len, sent);
-                }
-            });
-            if n < BATCH {
-                return;
-            }
-        }
-    }
-
     /// Runs queued commands; false when the worker must stop.
-    fn on_commands(&mut self) -> bool {
+    pub(crate) fn on_commands(&mut self) -> bool {
         while let Ok(cmd) = self.rx.try_recv() {
             match cmd {
                 Cmd::Add(s) => self.add(s),
-                Cmd::SetRemote {
-                    id,
-                    side,
-                    spec,
-                    reply,
-                } => {
-                    let found = self.by_id.get(&id).copied();
-                    let (mut ctx, sessions) = self.ctx();
-                    let ok = match found
-                        .and_then(|i| sessions.get_mut(i as usize))
-                        .and_then(|s| s.as_mut())
-                    {
-                        Some(s) => {
-                            s.set_remote(side, &spec, &mut ctx);
-                            true
-                        }
-                        None => false,
-                    };
-                    let _ = reply.send(ok);
-                }
-                Cmd::Close { id, reply } => {
-                    let ok = self.remove(id);
-                    let _ = reply.send(ok);
+                Cmd::Close(id) => {
+                    self.remove(id);
+                    self.pools.close_done();
                 }
                 Cmd::Shutdown => return false,
             }
@@ -365,25 +284,16 @@ impl Worker {
     fn add(&mut self, mut s: Box<Session>) {
         // A session with a shorter timeout than the relay's makes the timeout check finer.
         self.tick_ns = self.tick_ns.min((s.timeout_ns / 4).max(5_000_000));
-        let slot = match self.free_sessions.pop() {
-            Some(i) => i,
-            None => {
-                self.sessions.push(None);
-                (self.sessions.len() - 1) as u32
-            }
-        };
-        s.slot = slot;
-        if let Some(sh) = &self.shared {
-            for (side, x) in s.sides.iter().enumerate() {
-                let rtcp = x.rtcp.as_ref().map(|r| r.local.port());
-                for (port, is_rtcp) in [(Some(x.rtp.local.port()), false), (rtcp, true)] {
-                    if let Some(port) = port {
-                        // A failed map update leaves the port silent; the session times out.
-                        sh.ports
-                            .claim(x.addr, port, (sh.index, slot, side, is_rtcp));
-                    }
-                }
-            }
+        // The slot was taken by the calling thread (and its shared ports claimed for it).
+        let slot = s.slot;
+        if self.sessions.len() <= slot as usize {
+            self.sessions.resize_with(slot as usize + 1, || None);
+        }
+        // Remote specs set before the worker saw the session.
+        let (mut ctx, _) = self.ctx();
+        // (a session closed before the worker saw it is dropped by the Close queued after it)
+        let _open = s.sync_remotes(&mut ctx);
+        if self.shared.is_some() {
             self.by_id.insert(s.id, slot);
             self.sessions[slot as usize] = Some(s);
             return;
@@ -441,9 +351,17 @@ impl Worker {
         if !keys.is_empty() {
             self.kernel_ops.push(KernelOp::Remove(keys));
         }
-        self.events.push(Event::Closed { session: id });
-        self.free_sessions.push(slot);
+        // The housekeeper forgets these entries before the ports can go to a new session.
+        self.flush();
+        let ports = s.sides.each_ref().map(|x| (x.addr, x.rtp.local.port()));
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.give_back(slot);
+        }
         drop(s); // closes the sockets
+        for (addr, port) in ports {
+            self.pools.release(addr, port);
+        }
+        self.events.push(Event::Closed { session: id });
         true
     }
 
