@@ -61,7 +61,8 @@ export class ProxyBranch {
   readonly index: number;
   readonly #owner: BranchOwner;
   readonly #env: ProxyEnv;
-  readonly #copy: ForwardCopy;
+  /** Until the branch is disposed (then only 2xx retransmissions pass: the copy is not needed). */
+  #copy: ForwardCopy | undefined;
   /** `#copy.request` was not sent yet: the first attempt takes it as it is, without a copy. */
   #copyFresh = true;
   readonly #invite: boolean;
@@ -70,6 +71,7 @@ export class ProxyBranch {
   #tx: ClientTransaction | undefined;
   #provisional = false;
   #final: SipResponse | undefined;
+  #settled = false;
   /** Status to settle with if a CANCEL gets no answer: 487 asked by the caller, 408 by Timer C. */
   #cancelStatus: number | undefined;
   #cancelSent = false;
@@ -108,7 +110,7 @@ export class ProxyBranch {
 
   /** A final response is known (received or made up): the branch takes no further part in choosing. */
   get settled(): boolean {
-    return this.#final !== undefined;
+    return this.#settled;
   }
 
   /** The final response (received or made up), once settled. */
@@ -138,8 +140,10 @@ export class ProxyBranch {
 
   start(): void {
     const env = this.#env;
-    const explicit = this.target.target ?? this.#copy.aliasTarget;
-    this.#hops = nextHops(this.#copy.nextHop, explicit, this.target.flowId, () => env.resolver());
+    const copy = this.#copy;
+    if (copy === undefined) return;
+    const explicit = this.target.target ?? copy.aliasTarget;
+    this.#hops = nextHops(copy.nextHop, explicit, this.target.flowId, () => env.resolver());
     const ms = this.target.timeoutMs;
     if (ms !== undefined && ms >= 0)
       this.#branchTimer = env.clock.setTimeout(() => this.#onBranchTimeout(), ms);
@@ -155,10 +159,16 @@ export class ProxyBranch {
     else if (this.#provisional) this.#sendCancel();
   }
 
-  /** Stops the branch's timers (the context is done; 2xx retransmissions still pass). */
+  /**
+   * Stops the branch's timers (the context is done; 2xx retransmissions still pass). The copy
+   * and the final response are let go: an accepted INVITE's branch lives on for 64*T1 (RFC 6026
+   * Timer M) and needs neither.
+   */
   dispose(): void {
     this.#stopTimers();
     this.#hops = undefined; // no next hop is tried any more
+    this.#copy = undefined;
+    this.#final = undefined;
   }
 
   /** `failed`: how the previous target failed (its status stands when no target is left). */
@@ -203,7 +213,7 @@ export class ProxyBranch {
    * (RFC 3263 §4.3) makes the same copy again, as the one sent before carries its hop's Via.
    */
   #takeCopy(): SipRequest {
-    if (this.#copyFresh) {
+    if (this.#copyFresh && this.#copy !== undefined) {
       this.#copyFresh = false;
       return this.#copy.request;
     }
@@ -231,7 +241,7 @@ export class ProxyBranch {
       if (status > 100 && !this.settled) this.#owner.onBranchProvisional(this, response);
       return;
     }
-    if (this.#final === undefined) this.#settle(response, false);
+    if (!this.#settled) this.#settle(response, false);
     // RFC 3261 §16.7 item 5 / RFC 6026: every 2xx is forwarded.
     else if (status < 300) this.#owner.onBranch2xxAgain(this, response);
   }
@@ -325,6 +335,7 @@ export class ProxyBranch {
 
   #settle(response: SipResponse, synthetic: boolean): void {
     this.#final = response;
+    this.#settled = true;
     this.#synthetic = synthetic;
     this.#stopTimers();
     this.#owner.onBranchFinal(this, response, synthetic);

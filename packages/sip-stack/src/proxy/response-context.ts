@@ -31,7 +31,8 @@ function samePoint(a: ListeningPoint, b: ListeningPoint): boolean {
 
 export class ResponseContext implements BranchOwner {
   readonly env: ProxyEnv;
-  readonly received: SipRequest;
+  /** The request as received, until the context is done (see `received`). */
+  #received: SipRequest | undefined;
   readonly hash: string;
   readonly transaction: ServerTransaction;
   readonly #flow: Flow;
@@ -60,10 +61,19 @@ export class ResponseContext implements BranchOwner {
   ) {
     this.env = env;
     this.transaction = transaction;
-    this.received = received;
+    this.#received = received;
     this.#flow = flow;
     this.hash = hash;
     this.#onDone = onDone;
+  }
+
+  /**
+   * The request as received. Once the context is done (a 2xx keeps it reachable for 64*T1
+   * through its branch) it is let go: this is then the server transaction's request (which, over
+   * UDP, is rebuilt from its request line and response bytes).
+   */
+  get received(): SipRequest {
+    return this.#received ?? this.transaction.request;
   }
 
   get finalSent(): boolean {
@@ -327,6 +337,7 @@ export class ResponseContext implements BranchOwner {
     this.#afterGroup = undefined;
     this.#finals.length = 0;
     this.#branches.length = 0;
+    this.#received = undefined;
     this.#onDone(this);
   }
 }

@@ -1,5 +1,6 @@
 import { createAck } from '../message/build-request.js';
-import type { SipRequest, SipResponse } from '../message/sip-message.js';
+import { parseMessage } from '../message/parse-message.js';
+import { SipRequest, type SipResponse } from '../message/sip-message.js';
 import { isStreamProtocol, type Flow } from '../transport/transport.js';
 import type { Clock } from '../util/clock.js';
 import { transactionTimeout, type TimerConfig } from './timer-config.js';
@@ -30,7 +31,6 @@ const TRANSITIONS: Readonly<Record<InviteClientState, readonly InviteClientState
 
 export class InviteClientTransaction {
   readonly kind = 'invite-client' as const;
-  readonly request: SipRequest;
   readonly branch: string;
   readonly key: string;
   #state: InviteClientState = 'Calling';
@@ -41,6 +41,8 @@ export class InviteClientTransaction {
   readonly #transport: TransactionTransport;
   readonly #wire: WireMessage;
   #ack: WireMessage | undefined;
+  /** The request until Accepted over an unreliable transport (see `request`). */
+  #request: SipRequest | undefined;
   readonly #clock: Clock;
   readonly #timerA: TransactionTimer;
   readonly #timerB: TransactionTimer;
@@ -49,7 +51,7 @@ export class InviteClientTransaction {
   #timerM: TransactionTimer | undefined;
 
   constructor(options: ClientTransactionOptions) {
-    this.request = options.request;
+    this.#request = options.request;
     this.branch = options.request.topVia?.branch ?? '';
     this.key = clientKey(this.branch, 'INVITE');
     this.#reliable = isStreamProtocol(options.target.protocol);
@@ -59,13 +61,31 @@ export class InviteClientTransaction {
     this.#transport = options.transport;
     const clock: Clock = options.clock;
     this.#clock = clock;
-    this.#timerA = new TransactionTimer(clock, () => this.#onTimerA());
+    this.#timerA = new TransactionTimer(clock, () => this.#onTimerA(), { afterIo: true });
     this.#timerB = new TransactionTimer(clock, () => this.#onTimerB());
     this.#wire = new WireMessage(options.transport, options.request, options.target, this);
+    // Accepted keeps the bytes sent (below): take them from the transport, not a new serialisation.
+    if (!this.#reliable) this.#wire.keepSentBytes();
   }
 
   get state(): InviteClientState {
     return this.#state;
+  }
+
+  /**
+   * The request. In Accepted over an unreliable transport (64*T1 of waiting, where the request is
+   * never sent again) only its bytes are kept: this then parses them again (an equal request, as
+   * sent, not the object passed in).
+   */
+  get request(): SipRequest {
+    if (this.#request !== undefined) return this.#request;
+    const bytes = this.#wire.bytes();
+    const parsed = bytes === undefined ? undefined : parseMessage(bytes);
+    this.#request =
+      parsed?.ok === true && parsed.message.kind === 'request'
+        ? parsed.message
+        : new SipRequest('INVITE', '');
+    return this.#request;
   }
 
   get reliable(): boolean {
@@ -133,6 +153,11 @@ export class InviteClientTransaction {
     this.#timerB.stop();
     // RFC 6026 §7.2: 2xx moves to Accepted, Timer M = 64*T1.
     this.#transition('Accepted');
+    // Accepted only passes 2xx up: the request is never sent again, keep its bytes alone.
+    if (!this.#reliable) {
+      this.#wire.keepBytesOnly();
+      if (this.#wire.message === undefined) this.#request = undefined;
+    }
     this.#timerM ??= new TransactionTimer(this.#clock, () => this.#onTimerM());
     this.#timerM.start(transactionTimeout(this.#timers));
     this.#handler.onResponse(response, this);

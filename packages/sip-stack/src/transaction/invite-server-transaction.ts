@@ -12,6 +12,8 @@ import {
 } from './transaction.js';
 import { TransactionTimer } from './transaction-timer.js';
 import { WireMessage, type TransactionTransport } from './wire-message.js';
+import { requestLine, restoreRequest } from './request-summary.js';
+import { parseMessage } from '../message/parse-message.js';
 
 /** RFC 3261 Figure 7, with the RFC 6026 `Accepted` state. */
 export const InviteServerState = Object.freeze({
@@ -37,7 +39,6 @@ export const TRYING_DELAY_MS = 200;
 
 export class InviteServerTransaction {
   readonly kind = 'invite-server' as const;
-  readonly request: SipRequest;
   readonly flow: Flow;
   readonly target: Target;
   /** The key the transaction layer files this transaction under (RFC 3261 §17.2.3). */
@@ -48,6 +49,14 @@ export class InviteServerTransaction {
   readonly #transport: TransactionTransport;
   readonly #hooks: Partial<ServerTransactionHooks>;
   #lastResponse: WireMessage | undefined;
+  /** To tag of the last response (RFC 2543 ACK matching), kept when its message is let go. */
+  #lastToTag: string | undefined;
+  /** The last response, once only its bytes are kept (see `#isLastResponse`). */
+  #sentRef: WeakRef<SipResponse> | undefined;
+  /** The request until a final response was sent over an unreliable transport (see `request`). */
+  #request: SipRequest | undefined;
+  /** `METHOD Request-URI` once #request was let go. */
+  #requestLine: string | undefined;
   readonly #clock: Clock;
   // Timers are made when first armed: a transaction arms only those of the path it takes.
   #timerTrying: TransactionTimer | undefined;
@@ -57,7 +66,7 @@ export class InviteServerTransaction {
   #timerL: TransactionTimer | undefined;
 
   constructor(options: ServerTransactionOptions) {
-    this.request = options.request;
+    this.#request = options.request;
     this.flow = options.flow;
     this.target = options.target;
     this.key = options.key ?? '';
@@ -76,9 +85,35 @@ export class InviteServerTransaction {
     return this.#reliable;
   }
 
-  /** The last response sent (provisional or final), if any. */
+  /**
+   * The request. Once a final response went out over an unreliable transport (Completed, or
+   * Accepted: up to 64*T1 of waiting) the transaction keeps only its request line and the bytes
+   * of the response; this is then a request rebuilt from those (the request line, and Via, From,
+   * To, Call-ID, CSeq as the response copied them), not the object received.
+   */
+  get request(): SipRequest {
+    this.#request ??= restoreRequest(this.#requestLine ?? '', this.#lastResponse?.bytes());
+    return this.#request;
+  }
+
+  /**
+   * The last response sent (provisional or final), if any. After a final over an unreliable
+   * transport only its bytes are kept: this then parses them again (an equal response, not the
+   * object the TU passed).
+   */
   get lastResponse(): SipResponse | undefined {
-    return this.#lastResponse?.message as SipResponse | undefined;
+    const wire = this.#lastResponse;
+    if (wire === undefined) return undefined;
+    const message = wire.message;
+    if (message !== undefined) return message as SipResponse;
+    const bytes = wire.bytes();
+    const parsed = bytes === undefined ? undefined : parseMessage(bytes);
+    return parsed?.ok === true && parsed.message.kind === 'response' ? parsed.message : undefined;
+  }
+
+  /** To tag of the last response sent (RFC 3261 §17.2.3 matching of RFC 2543 ACKs). */
+  get lastResponseToTag(): string | undefined {
+    return this.#lastToTag;
   }
 
   /** Arms the 100 Trying timer (RFC 3261 §17.2.1). */
@@ -97,13 +132,16 @@ export class InviteServerTransaction {
       // RFC 6026 §7.1: 2xx retransmissions from the TU are sent; the transaction never retransmits 2xx itself.
       if (status < 200 || status >= 300) return false;
       // The same response object again is a retransmission: reuse its bytes.
-      if (this.#lastResponse?.message === response) this.#lastResponse.resend();
-      else this.#send(response);
+      if (this.#isLastResponse(response)) this.#lastResponse?.resend();
+      else this.#send(response, !this.#reliable);
       return true;
     }
     if (this.#state !== 'Proceeding') return false;
     this.#timerTrying?.stop();
-    this.#send(response);
+    // A final over UDP waits 64*T1 (Timer H or L): keep its bytes and the request line only.
+    const compact = status >= 200 && !this.#reliable;
+    this.#send(response, compact);
+    if (compact) this.#compactRequest();
     if (status < 200) return true;
     if (status < 300) {
       // RFC 6026 §7.1: 2xx from the TU in Proceeding → Accepted, Timer L = 64*T1.
@@ -116,7 +154,7 @@ export class InviteServerTransaction {
     // RFC 3261 §17.2.1: 300-699 → Completed; Timer G (unreliable only) and Timer H.
     this.#transition('Completed');
     if (!this.#reliable)
-      (this.#timerG ??= this.#timer(() => this.#onTimerG())).start(this.#timers.T1);
+      (this.#timerG ??= this.#timer(() => this.#onTimerG(), true)).start(this.#timers.T1);
     (this.#timerH ??= this.#timer(() => this.#onTimerH())).start(transactionTimeout(this.#timers));
     return true;
   }
@@ -160,13 +198,33 @@ export class InviteServerTransaction {
     this.#terminate();
   }
 
-  #send(response: SipResponse): void {
-    this.#lastResponse = new WireMessage(this.#transport, response, this.target, this);
-    this.#lastResponse.send();
+  /** `bytesOnly`: the response is kept as its bytes once sent (WireMessage.keepBytesOnly). */
+  #send(response: SipResponse, bytesOnly = false): void {
+    const wire = new WireMessage(this.#transport, response, this.target, this);
+    this.#lastResponse = wire;
+    this.#lastToTag = response.toTag;
+    // Identity of a response kept as bytes only, without keeping it alive (a TU passing it again).
+    this.#sentRef = bytesOnly ? new WeakRef(response) : undefined;
+    if (bytesOnly) wire.keepBytesOnly();
+    wire.send();
   }
 
-  #timer(fire: () => void): TransactionTimer {
-    return new TransactionTimer(this.#clock, fire);
+  #isLastResponse(response: SipResponse): boolean {
+    const wire = this.#lastResponse;
+    if (wire === undefined) return false;
+    const message = wire.message;
+    return message !== undefined ? message === response : this.#sentRef?.deref() === response;
+  }
+
+  #compactRequest(): void {
+    if (this.#request === undefined) return;
+    this.#requestLine = requestLine(this.#request);
+    this.#request = undefined;
+  }
+
+  /** `afterIo`: a retransmission timer (see TransactionTimerOptions). */
+  #timer(fire: () => void, afterIo = false): TransactionTimer {
+    return new TransactionTimer(this.#clock, fire, { afterIo });
   }
 
   #onTimerTrying(): void {

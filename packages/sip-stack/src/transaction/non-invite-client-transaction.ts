@@ -50,7 +50,9 @@ export class NonInviteClientTransaction {
     this.#timers = options.timers;
     this.#handler = options.handler;
     this.#onTerminated = options.onTerminated;
-    this.#timerE = new TransactionTimer(options.clock, () => this.#onTimerE());
+    this.#timerE = new TransactionTimer(options.clock, () => this.#onTimerE(), {
+      afterIo: true,
+    });
     this.#timerF = new TransactionTimer(options.clock, () => this.#onTimerF());
     this.#clock = options.clock;
     this.#wire = new WireMessage(options.transport, options.request, options.target, this);

@@ -261,9 +261,10 @@ export class TransactionLayer {
     // RFC 3261 §17.2.3 (RFC 2543 matching): an ACK's To tag is the tag of our response; the INVITE had
     // the same tag (re-INVITE) or none (initial INVITE).
     const legacy = tx ?? this.#server.get(serverKey(request, 'INVITE', '') ?? '');
-    return legacy !== undefined && legacy.lastResponse?.toTag === request.toTag
-      ? legacy
-      : undefined;
+    if (legacy === undefined) return undefined;
+    const toTag =
+      legacy.kind === 'invite-server' ? legacy.lastResponseToTag : legacy.lastResponse?.toTag;
+    return toTag === request.toTag ? legacy : undefined;
   }
 }
 

@@ -39,6 +39,8 @@ export class WireMessage implements SendReport {
   #message: SipMessage | undefined;
   /** Drop the message once its bytes are taken (see `keepBytesOnly`). */
   #bytesOnly = false;
+  /** Keep the Buffer the transport sent (see `keepSentBytes`). */
+  #keepSent = false;
   /** The bytes as a latin1 string once compacted. */
   #kept: string | undefined;
   readonly #transport: TransactionTransport;
@@ -77,6 +79,15 @@ export class WireMessage implements SendReport {
     if (this.#transport.sendBuffer === undefined) return;
     this.#bytesOnly = true;
     if (this.#delivered) this.#compact(undefined);
+  }
+
+  /**
+   * Keep the Buffer of the first successful send (the transport reports it): retransmissions
+   * reuse it and a later `keepBytesOnly` takes it, so the message is never serialised again.
+   * The Buffer may be a slice of a pooled slab: for messages that are compacted soon after.
+   */
+  keepSentBytes(): void {
+    this.#keepSent = true;
   }
 
   /** The bytes as sent (or as the message serialises now), without sending. */
@@ -130,6 +141,7 @@ export class WireMessage implements SendReport {
     // Retransmissions go over the flow the first copy used (same socket; stream if §18.1.1 switched).
     this.#target = flowTarget(flow, this.#target);
     this.#owner.wireFlow?.(flow);
+    if (this.#keepSent && bytes !== undefined) this.#buffer ??= bytes;
     if (this.#bytesOnly) this.#compact(bytes);
   }
 

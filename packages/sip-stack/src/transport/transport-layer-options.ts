@@ -31,6 +31,13 @@ export interface TransportLayerOptions {
   remoteFlows?: RemoteFlows;
   /** Multi-process edge: appended to the flow id of every stream connection opened here. */
   flowIdSuffix?: string;
+  /**
+   * SO_RCVBUF of each UDP socket, bytes. Default 4 MiB (the kernel caps it at net.core.rmem_max).
+   * The OS default (~208 KiB on Linux) holds about a hundred small datagrams: at thousands of
+   * messages a second, a pause of a few tens of milliseconds (a GC, a long callback) overflows
+   * it and the kernel drops requests and responses, which peers then retransmit.
+   */
+  udpReceiveBufferBytes?: number;
 }
 
 export interface ResolvedTransportOptions {
@@ -42,6 +49,7 @@ export interface ResolvedTransportOptions {
   connectTimeoutMs: number;
   tlsHandshakeTimeoutMs: number;
   maxWriteBuffer: number;
+  udpReceiveBuffer: number;
 }
 
 const NOOP = (): void => undefined;
@@ -62,5 +70,6 @@ export function resolveTransportOptions(options: TransportLayerOptions): Resolve
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     tlsHandshakeTimeoutMs: options.tlsHandshakeTimeoutMs ?? 10_000,
     maxWriteBuffer: options.maxWriteBufferBytes ?? 1 << 20,
+    udpReceiveBuffer: options.udpReceiveBufferBytes ?? 4 << 20,
   };
 }

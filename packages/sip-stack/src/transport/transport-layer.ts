@@ -124,7 +124,7 @@ export class TransportLayer implements TransportSender {
     if (this.#closed) throw new TransportError('SIP_ERR_CLOSED', 'transport layer is closed');
     let point: ListeningPoint;
     if (spec.protocol === 'udp') {
-      const l = await UdpListener.listen(spec, this.#udpHandler);
+      const l = await UdpListener.listen(spec, this.#udpHandler, this.#opts.udpReceiveBuffer);
       this.#udp.push(l);
       point = l.point;
     } else if (spec.protocol === 'tcp' || spec.protocol === 'tls') {

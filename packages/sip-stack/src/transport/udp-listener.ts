@@ -74,7 +74,21 @@ export class UdpListener {
     this.family = ipFamily(point.local.address) === 6 ? 6 : 4;
   }
 
-  static async listen(spec: ListenSpec, handler: UdpListenerHandler): Promise<UdpListener> {
+  /** SO_RCVBUF as the OS reports it (Linux reports twice the size asked, capped at rmem_max). */
+  receiveBufferSize(): number {
+    try {
+      return this.#socket.getRecvBufferSize();
+    } catch {
+      return 0;
+    }
+  }
+
+  /** `receiveBuffer`: SO_RCVBUF in bytes (0: the OS default); the kernel caps it at rmem_max. */
+  static async listen(
+    spec: ListenSpec,
+    handler: UdpListenerHandler,
+    receiveBuffer = 0,
+  ): Promise<UdpListener> {
     const family = ipFamily(spec.address);
     const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
@@ -86,6 +100,13 @@ export class UdpListener {
         () => resolve(),
       );
     });
+    if (receiveBuffer > 0) {
+      try {
+        socket.setRecvBufferSize(receiveBuffer);
+      } catch {
+        // The OS refused the size: its default buffer stays (a smaller queue, not an error).
+      }
+    }
     const addr = socket.address();
     const point: ListeningPoint = {
       protocol: 'udp',
