@@ -12,7 +12,7 @@ import { ReferenceChecker } from './reference-checker.js';
 import { SqliteApiKeyStore } from './sqlite-api-key-store.js';
 import { SqliteBulkImporter } from './sqlite-bulk-importer.js';
 import { SqliteDirectory } from './sqlite-directory.js';
-import { SqliteRecordsStore } from './sqlite-records-store.js';
+import { SqliteRecordsStore, type SqliteRecordsStoreOptions } from './sqlite-records-store.js';
 import { SqliteSecretStore } from './sqlite-secret-store.js';
 import { SqliteTableRepository } from './sqlite-table-repository.js';
 import { SqliteWebhookQueue } from './sqlite-webhook-queue.js';
@@ -26,6 +26,8 @@ export interface SqliteConfigStoreOptions {
   migrate?: boolean;
   /** Answer decision reads from memory until the next write (default true). */
   cache?: boolean;
+  /** CDR batch writing (default: a worker thread for a file database; see SqliteRecordsStore). */
+  records?: SqliteRecordsStoreOptions;
 }
 
 /** The SQLite configuration store: one database, repositories per table group, prepared statements. */
@@ -60,8 +62,11 @@ export class SqliteConfigStore implements ConfigStore {
         ? undefined
         : new CachingDirectory(this.sqliteDirectory, { changedElsewhere });
     this.directory = cached ?? this.sqliteDirectory;
-    this.records = new SqliteRecordsStore(db, clock, (accountId) =>
-      cached?.forget('wallet', accountId),
+    this.records = new SqliteRecordsStore(
+      db,
+      clock,
+      (accountId) => cached?.forget('wallet', accountId),
+      options.records,
     );
     this.secrets = new SqliteSecretStore(db, options.masterKey, clock);
     this.apiKeys = new SqliteApiKeyStore(db, clock);
@@ -113,9 +118,21 @@ export class SqliteConfigStore implements ConfigStore {
     return Promise.resolve(this.#anyAccount.get() === undefined);
   }
 
+  /**
+   * Closes the database. The CDR worker (if any) writes the batches already posted, then closes
+   * its own connection; the process stays up until it has. Await `closeAsync()` to know when.
+   */
   close(): void {
-    if (!this.db.open) return;
-    this.webhooks.flush();
-    this.db.close();
+    void this.closeAsync();
+  }
+
+  /** `close()`, resolving once the CDR worker has written every posted batch and ended. */
+  async closeAsync(): Promise<void> {
+    const records = this.records.close();
+    if (this.db.open) {
+      this.webhooks.flush();
+      this.db.close();
+    }
+    await records;
   }
 }

@@ -14,8 +14,22 @@ import type {
   RecordsBatch,
   RecordsStore,
 } from '../records-store.js';
+import { CdrWorkerWriter, type CdrWriterStats } from './cdr-worker-writer.js';
+import { prepareBatchWriter, type WireRecordsBatch } from './records-batch.js';
 
 type R = Record<string, unknown>;
+
+export interface SqliteRecordsStoreOptions {
+  /**
+   * Where the call recorder's batches (`writeBatch`) are committed: 'worker' (default) in a
+   * worker thread with its own connection to the same file (WAL), so the event loop never waits
+   * for a commit, a checkpoint or an fsync; 'sync' on this thread. An in-memory (`:memory:`) or
+   * read-only database always writes on this thread: a worker cannot share it.
+   */
+  batchWriter?: 'worker' | 'sync';
+  /** Told of every failed batch and worker failure (the failed batch's promise rejects too). */
+  onWriteError?: ((err: unknown) => void) | undefined;
+}
 
 /** CDRs, events, rates and the wallet ledger in SQLite. */
 export class SqliteRecordsStore implements RecordsStore {
@@ -25,23 +39,33 @@ export class SqliteRecordsStore implements RecordsStore {
   #calls = new Map<string, Statement<unknown[], R>>();
 
   #onWalletChange: (accountId: string) => void;
+  /** The call recorder's batches on this thread (a worker-less store, or the worker's fallback). */
+  readonly #writeHere: (batch: WireRecordsBatch) => void;
+  readonly #worker: CdrWorkerWriter | undefined;
 
   constructor(
     db: Database,
     clock: WallClock,
     onWalletChange: (accountId: string) => void = () => undefined,
+    options: SqliteRecordsStoreOptions = {},
   ) {
     this.#db = db;
     this.#clock = clock;
     this.#onWalletChange = onWalletChange;
+    this.#writeHere = prepareBatchWriter(db);
+    // A worker needs a file it can open too: an in-memory or read-only database writes here.
+    const file = !db.memory && !db.readonly && db.name !== '' ? db.name : undefined;
+    if ((options.batchWriter ?? 'worker') === 'worker' && file !== undefined) {
+      this.#worker = new CdrWorkerWriter({
+        file,
+        fallback: this.#writeHere,
+        onError: options.onWriteError,
+      });
+    }
     const p = (sql: string) => db.prepare<unknown[], R>(sql);
     this.#q = {
       open: p(`INSERT INTO call_cdr (id, account_id, call_id, direction, from_number, to_number, user_id, did_id, trunk_id, started_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      insert:
-        p(`INSERT INTO call_cdr (id, account_id, call_id, direction, from_number, to_number, user_id, did_id, trunk_id,
-                 started_at, answered_at, ended_at, billsec, disposition, hangup_cause, cost_micros, rate_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       byCall: p(`SELECT * FROM call_cdr WHERE call_id = ? ORDER BY id DESC LIMIT 1`),
       close:
         p(`UPDATE call_cdr SET answered_at = ?, ended_at = ?, billsec = ?, disposition = ?, hangup_cause = ?,
@@ -87,47 +111,22 @@ export class SqliteRecordsStore implements RecordsStore {
   }
 
   writeBatch(batch: RecordsBatch): Promise<void> {
-    const insert = this.#q['insert'];
-    const update = this.#q['close'];
-    const event = this.#q['event'];
-    this.#db.transaction(() => {
-      for (const c of batch.inserts) {
-        insert?.run(
-          c.id,
-          c.account_id,
-          c.call_id,
-          c.direction,
-          c.from_number,
-          c.to_number,
-          c.user_id,
-          c.did_id,
-          c.trunk_id,
-          c.started_at,
-          c.answered_at,
-          c.ended_at,
-          c.billsec,
-          c.disposition,
-          c.hangup_cause,
-          c.cost_micros,
-          c.rate_id,
-        );
-      }
-      for (const c of batch.updates) {
-        update?.run(
-          c.answered_at,
-          c.ended_at,
-          c.billsec,
-          c.disposition,
-          c.hangup_cause,
-          c.cost_micros,
-          c.rate_id,
-          c.id,
-        );
-      }
-      for (const e of batch.events)
-        event?.run(newId('cev'), e.accountId, e.callId, e.at, e.kind, e.detail ?? null);
-    })();
+    if (this.#worker !== undefined) return this.#worker.write(batch);
+    this.#writeHere(batch);
     return Promise.resolve();
+  }
+
+  /** Counters of the CDR worker; undefined when batches are written on this thread. */
+  writerStats(): CdrWriterStats | undefined {
+    return this.#worker?.stats();
+  }
+
+  /**
+   * Writes the batches posted to the CDR worker, closes its connection and waits for the thread
+   * to end (graceful shutdown: no CDR lost). Without a worker, resolves at once.
+   */
+  close(): Promise<void> {
+    return this.#worker?.close() ?? Promise.resolve();
   }
 
   cdrByCallId(callId: string): Promise<CdrRow | undefined> {
