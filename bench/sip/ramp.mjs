@@ -1,10 +1,13 @@
 // Load steps against one running target: registrations or calls at a fixed rate for a bounded
 // time, with the target's CPU (utime+stime over its process tree) and memory around the step;
 // a ramp that finds the highest rate with < 0.1 % failures; latency points with a capture; soak.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { HZ, sleep, treeSample } from './proc-tree.mjs';
 import { runClient, startUas } from './sipp.mjs';
 import { percentile, startCapture } from './capture.mjs';
+import { errorLines } from './sipp-errors.mjs';
 
 export const MAX_FAILED = 0.001;
 
@@ -18,6 +21,7 @@ function clientOptions(kind, ctx, rate, secs) {
     rate,
     count: Math.max(1, Math.round(rate * secs)),
     debug: ctx.debug,
+    stops: ctx.stops,
   };
   if (kind === 'register')
     return {
@@ -53,11 +57,16 @@ export async function step(kind, ctx, rate, { secs = ctx.stepSecs, capture = fal
     : undefined;
   const uasFailed0 = ctx.uas?.failed() ?? 0;
   const s0 = pid ? treeSample(pid) : undefined;
+  const drops0 = udpDrops();
   const r = await runClient(clientOptions(kind, ctx, rate, secs));
   const s1 = pid ? treeSample(pid) : undefined;
+  // Datagrams the kernel dropped for a full socket buffer (whole machine: SIPp's sockets too).
+  const udpRcvbufDrops = udpDrops() - drops0;
   const latency = cap ? await cap.stop() : undefined;
   if (ctx.uas) await sleep(1500); // the UAS's statistics file is written once a second
   const uasFailed = (ctx.uas?.failed() ?? 0) - uasFailed0;
+  // Why calls failed: SIPp's error logs of the client and (over the same window) the UAS.
+  const uasErrors = ctx.uas ? await ctx.uas.errors(r.startedAt, Date.now() / 1000) : [];
   const failed = r.failed + r.unfinished + Math.max(0, uasFailed);
   const total = r.count;
   const cpuSecs = s0 ? (s1.ticks - s0.ticks) / HZ : NaN;
@@ -67,6 +76,8 @@ export async function step(kind, ctx, rate, { secs = ctx.stepSecs, capture = fal
     secs,
     ...r,
     uasFailed,
+    uasErrors,
+    udpRcvbufDrops,
     failedTotal: failed,
     failedRatio: total > 0 ? failed / total : 1,
     cpuSecs,
@@ -84,14 +95,34 @@ export async function step(kind, ctx, rate, { secs = ctx.stepSecs, capture = fal
   return out;
 }
 
+/** RcvbufErrors of /proc/net/snmp (Linux; NaN elsewhere). */
+function udpDrops() {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
+    const head = lines[0].split(/\s+/);
+    const row = lines[1].split(/\s+/);
+    return Number(row[head.indexOf('RcvbufErrors')]);
+  } catch {
+    return NaN;
+  }
+}
+
 function log(target, s) {
   const lat = s.latency ? ` capture p50/p99 ${fmtLatency(s.kind, s.latency)}` : '';
   console.error(
     `  ${target} ${s.kind} ${s.rate}/s: ${s.pass ? 'ok  ' : 'FAIL'} ok ${s.ok}/${s.count} failed ${s.failedTotal}` +
       `${s.late ? ' (late)' : ''} retrans ${s.retransmissions}, target CPU ${s.cpuPct.toFixed(0)}% ` +
-      `(${s.cpuUsPerOp.toFixed(0)} µs/op), PSS ${s.pssMiB.toFixed(0)} MiB, SIPp CPU ` +
+      `(${s.cpuUsPerOp.toFixed(0)} µs/op), PSS ${s.pssMiB.toFixed(0)} MiB, UDP rcvbuf drops ${s.udpRcvbufDrops}, SIPp CPU ` +
       `${((100 * s.sippCpuSecs) / s.wallSecs).toFixed(0)}%${lat}${s.stderr ? ` [${s.stderr.split('\n')[0]}]` : ''}`,
   );
+  const why = [
+    ...errorLines('UAC', s.errors ?? [], s.startedAt),
+    ...errorLines('UAS', s.uasErrors ?? [], s.startedAt),
+  ];
+  if (why.length > 0)
+    console.error(`    SIPp error log (${s.kind} ${s.rate}/s):\n${why.join('\n')}`);
 }
 
 export function fmtLatency(kind, latency) {
@@ -166,6 +197,7 @@ export async function prepareCalls(ctx, uasTimeoutSecs) {
 
 /** Calls at `rate` for `minutes`, in one bounded SIPp run, sampling the target's memory. */
 export async function soak(ctx, rate, minutes, sampleSecs = 10) {
+  // Load average with every sample: other work on the machine explains a noisy soak.
   const secs = Math.round(minutes * 60);
   const samples = [];
   const pid = ctx.live.pid;
@@ -177,13 +209,15 @@ export async function soak(ctx, rate, minutes, sampleSecs = 10) {
           t: Math.round((performance.now() - t0) / 1000),
           rssMiB: s.rssKiB / 1024,
           pssMiB: s.pssKiB / 1024,
+          cpuTicks: s.ticks,
+          load1: os.loadavg()[0],
         });
       }, sampleSecs * 1000)
     : undefined;
   try {
     const s = await step('call', ctx, rate, { secs });
     log(ctx.live.name, s);
-    return { rate, minutes, step: s, samples };
+    return { rate, minutes, step: s, samples, hz: HZ };
   } finally {
     clearInterval(timer);
   }

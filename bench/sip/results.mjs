@@ -55,10 +55,27 @@ export function soakLines(soaks) {
   for (const [t, s] of Object.entries(soaks)) {
     const st = s.step;
     const pss = s.samples.map((x) => f(x.pssMiB, 1));
+    const rss = s.samples.map((x) => f(x.rssMiB, 0));
+    // Target CPU % over each sample interval, and the machine's 1-minute load average.
+    const cpu = s.samples.slice(1).map((x, i) => {
+      const prev = s.samples[i];
+      const secs = x.t - prev.t;
+      return secs > 0 ? f((100 * (x.cpuTicks - prev.cpuTicks)) / (s.hz ?? 100) / secs) : '–';
+    });
+    const load = s.samples.map((x) => f(x.load1, 1));
+    const every = s.samples[1]?.t - s.samples[0]?.t || '?';
     lines.push(
       `Soak, ${t}: ${s.minutes} min at ${s.rate} calls/s: ${st.ok} calls ok, ${st.failedTotal} failed, ` +
-        `${st.retransmissions} retransmissions; PSS MiB every ${s.samples[1]?.t - s.samples[0]?.t || '?'} s: ${pss.join(', ') || '–'}.`,
+        `${st.retransmissions} retransmissions, ${f(st.udpRcvbufDrops)} UDP datagrams dropped by the kernel (full socket buffers), ` +
+        `target CPU ${f(st.cpuPct)} %; every ${every} s: ` +
+        `PSS MiB ${pss.join(', ') || '–'}; RSS MiB ${rss.join(', ') || '–'}; ` +
+        `CPU % ${cpu.join(', ') || '–'}; load ${load.join(', ') || '–'}.`,
     );
+    const why = [
+      ...(st.errors ?? []).slice(0, 8).map((e) => `UAC ${e.count} × ${e.what}`),
+      ...(st.uasErrors ?? []).slice(0, 8).map((e) => `UAS ${e.count} × ${e.what}`),
+    ];
+    if (why.length > 0) lines.push(`SIPp error log: ${why.join('; ')}.`);
   }
   return lines;
 }

@@ -7,15 +7,22 @@
 //
 //   npm run build && node bench/sip/run.mjs [--targets kamailio,switchboard] [--workers 1,2]
 //       [--kinds register,call] [--step-secs 10] [--reg-start 400] [--call-start 100]
-//       [--soak <minutes> [--soak-rate <calls/s>]] [--write]
+//       [--soak <minutes> [--soak-rate <calls/s>]] [--write] [--debug] [--monitor]
+//       [--node-args "--cpu-prof --max-semi-space-size=..."]
 //   node bench/sip/run.mjs --target 10.0.0.5:5060 --domain example.com --users-file users.csv
 //       [--callee 1001] [--local-ip 10.0.0.9] [--pid <server pid on this machine>]
 //
 // Every load step is bounded in count (-m) and time (-timeout, then SIGKILL); processes started
 // here are stopped by pid. Needs `sipp` (Debian sip-tester), `kamailio`, and root + tcpdump for
 // microsecond response times (else SIPp's 4 ms clock is used).
+//
+// Failed calls are broken down by class from SIPp's error logs (client and UAS), printed after
+// each failing step. --debug keeps the temporary directory (SIPp logs, server output). --monitor
+// preloads loop-monitor.mjs into Switchboard: event loop delay and GC pauses every 10 s, printed
+// at the end. --node-args passes flags to Switchboard's node (e.g. --cpu-prof, written into the
+// kept directory with --debug).
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +99,8 @@ function parseArgs(argv) {
     else if (a === '--no-capture') o.capture = false;
     else if (a === '--write') o.write = true;
     else if (a === '--debug') o.debug = true;
+    else if (a === '--monitor') o.monitor = true;
+    else if (a === '--node-args') o.nodeArgs = v().split(/\s+/).filter(Boolean);
     else throw new Error(`unknown argument ${a}`);
   }
   if (!['RANDOM', 'SEQUENTIAL'].includes(o.order))
@@ -136,7 +145,15 @@ function buildTargets(o, dir, users) {
       console.error(`seeding Switchboard: ${seedSwitchboard(dataDir, users, o.domain)}`);
       for (const w of o.workers)
         list.push((port, httpPort) =>
-          switchboardTarget({ dataDir, host: o.localIp, port, httpPort, workers: w }),
+          switchboardTarget({
+            dataDir,
+            host: o.localIp,
+            port,
+            httpPort,
+            workers: w,
+            nodeArgs: o.nodeArgs,
+            monitorFile: o.monitor ? path.join(dir, 'switchboard', `loop-${w}.jsonl`) : undefined,
+          }),
         );
     } else throw new Error(`unknown target ${t} (kamailio, switchboard)`);
   }
@@ -186,6 +203,30 @@ async function runTarget(make, o, shared, res, soaks) {
   } finally {
     await ctx.uas?.stop();
     await live.stop();
+    if (live.monitorFile !== undefined) printMonitor(live.monitorFile);
+  }
+}
+
+/** The server's event loop delay and GC pauses, one line per 10 s sample (loop-monitor.mjs). */
+function printMonitor(file) {
+  if (!existsSync(file)) return;
+  console.error(
+    '  event loop delay p50/p99/max ms | GC minor n/ms/max, major n/ms/max | heap, rss MiB',
+  );
+  for (const l of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const x = JSON.parse(l);
+    const g = (k) => (x.gc[k] ? `${x.gc[k].n}/${x.gc[k].ms}/${x.gc[k].max}` : '–');
+    console.error(
+      `  ${x.thread ?? ''} t=${x.t}s loop ${x.loop.p50}/${x.loop.p99}/${x.loop.max} | minor ${g('minor')} major ${g('major')} ` +
+        `incr ${g('incremental')} | heap ${x.heapMiB}/${x.heapTotalMiB} ext ${x.externalMiB} rss ${x.rssMiB}` +
+        (x.longestGc.length
+          ? ` | longest GC ${x.longestGc.map((p) => `${p.kind} ${p.ms}`).join(', ')}`
+          : '') +
+        (x.sqlTxn?.n ? ` | SQLite txn n/ms/max ${x.sqlTxn.n}/${x.sqlTxn.ms}/${x.sqlTxn.max}` : '') +
+        (x.stalls?.length
+          ? ` | stalls ${x.stalls.map((p) => `${p.ms} ms @${p.at}s`).join(', ')}`
+          : ''),
+    );
   }
 }
 

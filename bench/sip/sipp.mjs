@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processTicks, HZ } from './proc-tree.mjs';
+import { readErrors } from './sipp-errors.mjs';
 
 export const SCENARIOS = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -46,6 +47,7 @@ const num = (s, k) => Number(s?.[k] ?? NaN);
 export async function runClient(o) {
   const tag = `${o.name}-${Date.now()}`;
   const stat = path.join(o.dir, `${tag}.stat.csv`);
+  const errors = path.join(o.dir, `${tag}.errors.log`);
   const args = [
     `${o.host}:${o.port}`,
     '-sf',
@@ -80,17 +82,25 @@ export async function runClient(o) {
     '100',
     ...(o.authUri ? ['-auth_uri', o.authUri] : []),
     ...(o.holdMs !== undefined ? ['-d', String(o.holdMs)] : []),
-    ...(o.debug ? ['-trace_err'] : []),
+    // Every unexpected message and timeout, for the failure breakdown (sipp-errors.mjs).
+    '-trace_err',
+    '-error_file',
+    errors,
     ...(o.extra ?? []),
   ];
   const started = performance.now();
+  const startedAt = Date.now() / 1000;
   const child = spawn('sipp', args, { cwd: o.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  // A signal to the runner stops this client too (it would go on sending to a dead target).
+  const stop = () => child.kill('SIGKILL');
+  o.stops?.add(stop);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   let cpu = 0;
   const poll = setInterval(() => (cpu = Math.max(cpu, processTicks(child.pid))), 200);
   const hard = setTimeout(() => child.kill('SIGKILL'), (o.timeoutSecs + 20) * 1000);
   const [code, signal] = await once(child, 'exit');
+  o.stops?.delete(stop);
   clearInterval(poll);
   clearTimeout(hard);
   const wallSecs = (performance.now() - started) / 1000;
@@ -101,6 +111,8 @@ export async function runClient(o) {
   const created = num(s, 'TotalCallCreated');
   const ok = num(s, 'SuccessfulCall(C)');
   const failed = num(s, 'FailedCall(C)');
+  const errorRows = await readErrors(errors);
+  if (!o.keepFiles && !o.debug) rmSync(errors, { force: true });
   return {
     code: code ?? signal,
     stderr: s === undefined ? stderr.trim() : '',
@@ -114,6 +126,8 @@ export async function runClient(o) {
     retransmissions: num(s, 'Retransmissions(C)'),
     timeouts: num(s, 'FailedTimeoutOnRecv(C)') + num(s, 'FailedMaxUDPRetrans(C)'),
     unexpected: num(s, 'FailedUnexpectedMessage(C)'),
+    startedAt,
+    errors: errorRows,
     wallSecs,
     sippCpuSecs: cpu / HZ,
     rtt,
@@ -123,6 +137,7 @@ export async function runClient(o) {
 /** The UAS: answers calls until stopped (by pid) or until `timeoutSecs`. */
 export function startUas(o) {
   const stat = path.join(o.dir, `uas-${Date.now()}.stat.csv`);
+  const errors = stat.replace(/\.stat\.csv$/, '.errors.log');
   const args = [
     '-sf',
     path.join(SCENARIOS, 'uas.xml'),
@@ -140,7 +155,9 @@ export function startUas(o) {
     stat,
     '-fd',
     '1',
-    ...(o.debug ? ['-trace_err'] : []),
+    '-trace_err',
+    '-error_file',
+    errors,
   ];
   const child = spawn('sipp', args, { cwd: o.dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -150,6 +167,8 @@ export function startUas(o) {
     pid: child.pid,
     stats: () => readStats(stat),
     failed: () => num(readStats(stat), 'FailedCall(C)') || 0,
+    /** Failure classes of the UAS between two epoch times (its log spans every step). */
+    errors: (since, until) => readErrors(errors, { since, until }),
     alive: () => child.exitCode === null && child.signalCode === null,
     stderr: () => stderr,
     async stop() {

@@ -73,7 +73,15 @@ export function seedSwitchboard(dir, users, domain) {
   return out.trim();
 }
 
-export function switchboardTarget({ dataDir, host, port, httpPort, workers }) {
+export function switchboardTarget({
+  dataDir,
+  host,
+  port,
+  httpPort,
+  workers,
+  nodeArgs,
+  monitorFile,
+}) {
   const name = workers > 1 ? `switchboard ×${workers}` : 'switchboard';
   return {
     name,
@@ -100,8 +108,19 @@ export function switchboardTarget({ dataDir, host, port, httpPort, workers }) {
       }
       // SIPp 3.6 answers only MD5 challenges: offer MD5 alone, as the Kamailio config does.
       const node = [...args, '--sip-digest-algorithms', 'MD5'];
-      const s = await spawnServer(name, process.execPath, node, /SIP listening on/);
-      return { name, host, port, pid: s.pid, stop: s.stop, info: 'media anchoring off' };
+      // Measurement only: node flags (--cpu-prof ...) and the loop/GC monitor (loop-monitor.mjs).
+      const pre = [...(nodeArgs ?? [])];
+      const env = { ...process.env };
+      if (monitorFile !== undefined) {
+        pre.push('--import', path.join(HERE, 'loop-monitor.mjs'));
+        env.SB_LOOP_LOG = monitorFile;
+      }
+      const s = await spawnServer(name, process.execPath, [...pre, ...node], /SIP listening on/, {
+        cwd: path.dirname(dataDir),
+        env,
+      });
+      const info = `media anchoring off${pre.length ? `; node ${pre.join(' ')}` : ''}`;
+      return { name, host, port, pid: s.pid, stop: s.stop, info, monitorFile };
     },
   };
 }
