@@ -66,7 +66,12 @@ export async function startSwitchboard(
   const db = openDatabase({ dataDir: config.dataDir });
   const key = loadMasterKey(config.dataDir);
   if (!key.ok) throw key.error;
-  const store = new SqliteConfigStore({ db, masterKey: key.value });
+  const store = new SqliteConfigStore({
+    db,
+    masterKey: key.value,
+    // (the CDR writer's failures, its thread's included; a failed batch also rejects to the recorder)
+    records: { onWriteError: (err) => log.error({ err }, 'CDR writer error') },
+  });
   if (await store.isEmpty())
     (options.print ?? ((s) => process.stdout.write(s)))(describeDemo(await seedDemo(store)));
   const token = nodeToken(config);
@@ -92,7 +97,8 @@ export async function startSwitchboard(
     store: () => storeHealth(store),
     afterStop: async () => {
       await brain.close();
-      store.close();
+      // every CDR batch already posted to the writer thread is in the file before we return
+      await store.closeAsync();
     },
   });
   const app = await createHttpApp({
