@@ -3,7 +3,7 @@
  * endpoint (§22.2), refreshed before it expires (§10.2.4: same Call-ID, CSeq + 1), moved to the
  * next registrar when one fails, and retried from the first after all failed.
  */
-import { generateCallId, TypedEmitter, systemClock } from '@switchboard/sip-stack';
+import { TypedEmitter, systemClock } from '@switchboard/sip-stack';
 import type {
   Clock,
   DigestCredentialSource,
@@ -52,7 +52,7 @@ export class TrunkRegistration extends TypedEmitter<TrunkRegistrationEvents> {
   readonly #options: TrunkRegistrationOptions;
   readonly #clock: Clock;
   /** RFC 3261 §10.2.4: one Call-ID for all registrations of this AOR from us. */
-  readonly #callId = generateCallId();
+  readonly #callId: string;
   #cseq = 1;
   #index = 0;
   #expires: number;
@@ -62,6 +62,8 @@ export class TrunkRegistration extends TypedEmitter<TrunkRegistrationEvents> {
 
   constructor(options: TrunkRegistrationOptions) {
     super();
+    // RFC 3261 §10.2.4: one Call-ID for every refresh of this registration
+    this.#callId = options.endpoint.newCallId();
     if (options.registrars.length === 0)
       throw new RangeError('a trunk registration needs a registrar');
     this.#options = options;

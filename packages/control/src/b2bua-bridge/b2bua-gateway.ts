@@ -52,6 +52,8 @@ export interface B2buaGatewayOptions {
   transfersFromTrunks?: boolean;
   /** No answer from a trunk within this many ms ends the attempt (default 120 s). */
   answerTimeoutMs?: number;
+  /** Call-IDs of the legs and registrations started here (see EndpointOptions.callId). */
+  callId?: () => string;
   logger: EdgeLogger;
 }
 
@@ -92,6 +94,7 @@ export class B2buaGateway {
       supported: ['100rel', 'timer', 'replaces'],
       userAgent: options.userAgent ?? 'Switchboard',
       ...(options.contactHost === undefined ? {} : { contactHost: options.contactHost }),
+      ...(options.callId === undefined ? {} : { callId: options.callId }),
       logger: log,
     });
     this.b2bua = new B2bua({ endpoint: this.endpoint, relay: options.relay, logger: log });

@@ -22,7 +22,7 @@ import { CachingDirectory } from '../store/caching-directory.js';
 import { openDatabase } from '../store/sqlite/open-database.js';
 import { SqliteDirectory } from '../store/sqlite/sqlite-directory.js';
 import { ClusterBrain, type IpcChannel } from './brain-ipc.js';
-import { callIdOwner } from './call-id-owner.js';
+import { callIdOwner, clusterCallId } from './call-id-owner.js';
 import {
   CLUSTER_INIT_ENV,
   isMessage,
@@ -186,7 +186,8 @@ export async function runClusterWorker(
     location = held.location = await workerLocation(init, mesh);
     relay = openRelay(media, log);
     node = held.node = new EdgeNode(
-      { ...options, listen, media },
+      // replies to the calls, registrations and probes started here come back to this worker
+      { ...options, listen, media, callId: () => clusterCallId(index) },
       {
         brain,
         location: location.service,

@@ -98,7 +98,11 @@ export class EdgeNode {
     );
     this.transactions = new TransactionLayer({ transport: wire, logger: log });
     this.transport.onMessage((m) => this.transactions.receive(m));
-    this.trunks = new TrunkDispatcher({ transactions: this.transactions, logger: log });
+    this.trunks = new TrunkDispatcher({
+      transactions: this.transactions,
+      ...(options.callId === undefined ? {} : { callId: options.callId }),
+      logger: log,
+    });
     this.gateway =
       options.outbound !== 'proxy' && deps.mediaRelay !== undefined && deps.secrets !== undefined
         ? new B2buaGateway({
@@ -110,6 +114,7 @@ export class EdgeNode {
             secrets: deps.secrets,
             trunks: this.trunks,
             transfersFromTrunks: options.transfersFromTrunks ?? false,
+            ...(options.callId === undefined ? {} : { callId: options.callId }),
             ...(options.advertisedHost === undefined
               ? {}
               : { contactHost: options.advertisedHost }),

@@ -34,6 +34,12 @@ export interface EdgeMediaOptions {
 export interface EdgeOptions {
   listen: readonly ListenSpec[];
   media: EdgeMediaOptions;
+  /**
+   * Call-IDs of the calls, registrations and probes this node starts itself (B2BUA legs, trunk
+   * registrations, OPTIONS probes); default random. A cluster worker encodes its index in them so
+   * the replies reach it (call-id-owner.ts).
+   */
+  callId?: () => string;
   /** Host for Record-Route when listening on a wildcard address. */
   advertisedHost?: string;
   /** Offered digest algorithms, in order of preference (default MD5, SHA-256). */

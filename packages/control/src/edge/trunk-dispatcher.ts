@@ -54,6 +54,8 @@ export interface ProbeSender {
 export interface TrunkDispatcherOptions {
   transactions: ProbeSender;
   clock?: Clock;
+  /** Call-ID of each probe (default generateCallId; a cluster worker encodes itself in it). */
+  callId?: () => string;
   /** Probe interval, ms (default 30 000, Kamailio's ds_ping_interval). */
   intervalMs?: number;
   /** A probe with no final response within this is a failure, ms (default 5 000). */
@@ -247,7 +249,7 @@ export class TrunkDispatcher {
       uri,
       from: `<${this.#o.probeFrom ?? 'sip:dispatcher@localhost'}>;tag=${generateTag()}`,
       to: `<${uri}>`,
-      callId: generateCallId(),
+      callId: this.#o.callId?.() ?? generateCallId(),
       cseq: this.#cseq++,
       maxForwards: 70,
     });

@@ -86,6 +86,21 @@ t.test(
   },
 );
 
+t.test('dispatcher: probes carry the Call-IDs of the callId option', async (t) => {
+  let n = 0;
+  const { clock, sender } = setup({ callId: () => `sbw1-probe${++n}` });
+  clock.advance(30_000);
+  await flush();
+  sender.answer(0, 200);
+  await flush();
+  clock.advance(30_000);
+  await flush();
+  t.same(
+    sender.sent.map((s) => s.request.callId),
+    ['sbw1-probe1', 'sbw1-probe2'],
+  );
+});
+
 t.test('dispatcher: down after N failed probes, up again after M successful ones', async (t) => {
   const { clock, sender, d, changes } = setup({ failureThreshold: 2, successThreshold: 2 });
   const tick = async (status: number) => {

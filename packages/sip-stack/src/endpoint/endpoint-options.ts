@@ -43,6 +43,11 @@ export interface EndpointOptions {
   supported?: readonly string[];
   /** Extra transport settings (idle timeouts, limits, TLS client). */
   transport?: Omit<TransportLayerOptions, 'clock' | 'logger'>;
+  /**
+   * Makes the Call-ID of every request this endpoint starts (not in a dialog, no `callId` given);
+   * default `generateCallId`. A multi-process host encodes which process owns the call in it.
+   */
+  callId?: () => string;
 }
 
 /** The layers an attached endpoint shares with its host (a proxy node). */

@@ -253,6 +253,11 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
     if (this.#closed) throw new EndpointError(EndpointErrorCode.Closed, 'endpoint closed');
   }
 
+  /** A Call-ID for a new call or registration started here (the `callId` option, if given). */
+  newCallId(): string {
+    return this.#options.callId?.() ?? generateCallId();
+  }
+
   #build(method: string, options: Omit<RequestOptions, 'method'>): SipRequest {
     const headers: Record<string, string | readonly string[]> = { ...options.headers };
     if (this.#options.userAgent !== undefined && headers['User-Agent'] === undefined)
@@ -264,7 +269,7 @@ export class SipEndpoint extends TypedEmitter<SipEndpointEvents> {
       uri: options.uri,
       from: withFromTag(from),
       to: options.to ?? `<${options.uri}>`,
-      callId: options.callId ?? generateCallId(),
+      callId: options.callId ?? this.newCallId(),
       cseq: options.cseq ?? 1,
       ...(options.route === undefined ? {} : { route: options.route }),
       ...(options.maxForwards === undefined ? {} : { maxForwards: options.maxForwards }),

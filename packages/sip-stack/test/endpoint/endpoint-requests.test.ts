@@ -189,3 +189,33 @@ t.test('close() rejects a request still waiting for its answer', async (t) => {
   await a.close();
   await t.rejects(pending, { code: 'SIP_ERR_ENDPOINT_CLOSED' });
 });
+
+t.test(
+  'the callId option makes the Call-ID of requests and calls the endpoint starts',
+  async (t) => {
+    let n = 0;
+    const { a, b } = await endpointPair(t, 'udp', { a: { callId: () => `owned-${++n}` } });
+    const seen: string[] = [];
+    b.onRequest('OPTIONS', (req) => {
+      seen.push(req.request.callId);
+      req.respond(200);
+    });
+    b.onRequest('INVITE', (req) => {
+      seen.push(req.request.callId);
+      req.reject(486);
+    });
+    t.equal((await a.request({ method: 'OPTIONS', uri: uriOf(b, 'x') })).status, 200);
+    const call = await a.invite({ uri: uriOf(b, 'y') }).then(
+      () => 'answered',
+      (err: unknown) => err,
+    );
+    t.ok(call instanceof EndpointError, 'the INVITE was refused (486)');
+    t.equal(
+      (await a.request({ method: 'OPTIONS', uri: uriOf(b, 'z'), callId: 'given-1' })).status,
+      200,
+    );
+    t.same(seen, ['owned-1', 'owned-2', 'given-1'], 'a callId given to one request wins');
+    t.equal(a.newCallId(), 'owned-3');
+    t.match(b.newCallId(), /\S{8,}/, 'without the option: a random one');
+  },
+);
