@@ -46,13 +46,17 @@ export function section(o, res, kamailio) {
     '127.0.0.1 over UDP, one target after the other. A call: INVITE (SDP), 407, ACK, INVITE with',
     `credentials, 180, 200 (SDP), ACK, ${o.holdMs} ms, BYE, 200. Switchboard runs it as a B2BUA (an`,
     '`outbound` route to the trunk; two dialogs, topology hidden) with the offer and answer rewritten',
-    'to its native relay (one relay session created and released per call). Kamailio is a stateful',
-    'record-routing proxy to the same UAS with rtpengine_manage() anchoring offer and answer on',
-    'rtpengine (ng over UDP; userspace forwarding), deleted on BYE. No RTP flows (SIPp sends none):',
+    'to its native relay (one relay session created and released per call), in',
+    `${sbProcesses(o.switchboardWorkers)} with the relay's threads. Kamailio is a stateful`,
+    `record-routing proxy with ${o.kamailioChildren ?? 1} UDP worker(s) (children) to the same UAS, with`,
+    'rtpengine_manage() anchoring offer and answer on rtpengine',
+    '(ng over UDP, 2 threads; userspace forwarding), deleted on BYE. No RTP flows (SIPp sends none):',
     'this measures call set-up and tear-down with media sessions, not packet forwarding.',
     `Ramp: ${o.stepSecs} s steps (SIPp -r, -m = rate × step), doubling from ${o.start}/s, then ${o.refine}`,
     'bisection steps; a step passes with < 0.1 % failed calls (SIPp failures, unfinished calls and',
-    'UAS failures) and SIPp finishing on time. CPU: the SIP process tree only (rtpengine not',
+    'UAS failures) and SIPp finishing on time; after a failed step the target is restarted, so no',
+    'step inherits the overload of the one before (a trunk marked down, queues still draining).',
+    'CPU: the SIP process tree only (rtpengine not',
     'included). Media sessions: sampled every 250 ms from /metrics (Switchboard) and ng `list`',
     '(rtpengine).',
     `Targets: ${infos}.`,
@@ -62,6 +66,11 @@ export function section(o, res, kamailio) {
     'Target (issue): at least 1.0× the Kamailio + rtpengine pair in calls per second.',
     '',
   ].join('\n');
+}
+
+/** How many SIP processes Switchboard ran (`--switchboard-workers`). */
+function sbProcesses(workers) {
+  return (workers ?? 1) > 1 ? `${workers} SIP worker processes (and a primary)` : 'one SIP process';
 }
 
 export function writeResults(file, text) {

@@ -7,7 +7,7 @@
 //
 //   npm run build && node bench/b2bua/run.mjs [--targets kamailio+rtpengine,switchboard]
 //       [--start 100] [--max 8000] [--step-secs 10] [--refine 2] [--hold 1000] [--users 1000]
-//       [--small] [--write] [--debug]
+//       [--kamailio-children 1] [--switchboard-workers 1] [--small] [--write] [--debug]
 //
 // --small: a quick proof that everything runs (two short steps per target). Every load step is
 // bounded in count (-m) and time (-timeout, then SIGKILL); every process started here is stopped
@@ -57,6 +57,8 @@ function parseArgs(argv) {
     if (a === '--targets') o.targets = v().split(',');
     else if (a === '--start') o.start = num(v(), a);
     else if (a === '--max') o.max = num(v(), a);
+    else if (a === '--kamailio-children') o.kamailioChildren = num(v(), a);
+    else if (a === '--switchboard-workers') o.switchboardWorkers = num(v(), a);
     else if (a === '--step-secs') o.stepSecs = num(v(), a);
     else if (a === '--refine') o.refine = num(v(), a);
     else if (a === '--hold') o.holdMs = num(v(), a);
@@ -76,13 +78,14 @@ function parseArgs(argv) {
 }
 
 /** Samples the target's open media sessions every 250 ms; stop() returns the peak. */
-function sampleSessions(live) {
+/** Samples the open media sessions of `ctx.live` (replaced when the target restarts). */
+function sampleSessions(ctx) {
   let peak = 0;
   let busy = false;
   const timer = setInterval(async () => {
     if (busy) return;
     busy = true;
-    const n = await live.sessions();
+    const n = await ctx.live.sessions();
     if (Number.isFinite(n)) peak = Math.max(peak, n);
     busy = false;
   }, 250);
@@ -94,9 +97,15 @@ async function benchTarget(name, o, dir, users, uac) {
   const tdir = path.join(dir, name.replace(/\W/g, '-'));
   const common = { dir: tdir, host: o.localIp, users, domain: o.domain, rtp: RTP, ...ports };
   const target =
-    name === KAMAILIO ? kamailioRtpengine(common) : switchboardB2bua({ ...common, prefix: PREFIX });
+    name === KAMAILIO
+      ? kamailioRtpengine({ ...common, kamailioChildren: o.kamailioChildren })
+      : switchboardB2bua({
+          ...common,
+          prefix: PREFIX,
+          serverArgs: o.switchboardWorkers > 1 ? ['--workers', String(o.switchboardWorkers)] : [],
+        });
   console.error(`${name}: starting`);
-  const live = await target.start();
+  let live = await target.start();
   const budget = (o.stepSecs + o.holdMs / 1000 + 30) * 20;
   const uas = startUas({
     dir,
@@ -105,11 +114,12 @@ async function benchTarget(name, o, dir, users, uac) {
     timeoutSecs: Math.ceil(budget),
     debug: o.debug,
   });
-  const stopSampling = sampleSessions(live);
+  const ctx = { live };
+  const stopSampling = sampleSessions(ctx);
   try {
     await sleep(500);
     if (!uas.alive()) throw new Error(`the SIPp UAS did not start: ${uas.stderr()}`);
-    const ctx = {
+    Object.assign(ctx, {
       dir,
       live,
       localIp: o.localIp,
@@ -124,7 +134,12 @@ async function benchTarget(name, o, dir, users, uac) {
       debug: o.debug,
       uas,
       capture: false,
-    };
+      // a failed step restarts the target (ramp.mjs), so the next step starts from a clean one
+      restart: async () => {
+        await live.stop();
+        live = ctx.live = await target.start();
+      },
+    });
     const r = await ramp('call', ctx, { start: o.start, max: o.max, refine: o.refine });
     await sleep(o.holdMs + 1500);
     const left = await live.sessions();

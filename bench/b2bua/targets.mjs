@@ -110,8 +110,11 @@ export function switchboardB2bua(o) {
     name: 'switchboard',
     async start() {
       const dataDir = path.join(o.dir, 'switchboard', 'data');
-      seedSwitchboard(dataDir, o.users, o.domain);
-      provisionTrunk(dataDir, { uas: { host: o.host, port: o.uasPort }, prefix: o.prefix });
+      // (a restart after a failed step keeps the data seeded by the first start)
+      if (!existsSync(path.join(dataDir, 'switchboard.db'))) {
+        seedSwitchboard(dataDir, o.users, o.domain);
+        provisionTrunk(dataDir, { uas: { host: o.host, port: o.uasPort }, prefix: o.prefix });
+      }
       // nodeArgs: options for node itself (--cpu-prof, --import of a probe); serverArgs: more CLI flags.
       const args = [...(o.nodeArgs ?? []), CLI, 'start', '--data-dir', dataDir];
       args.push('--host', '127.0.0.1');
@@ -187,6 +190,7 @@ export function kamailioRtpengine(o) {
       const cfg = readFileSync(path.join(HERE, '..', 'kamailio', 'kamailio-rtpengine.cfg'), 'utf8')
         .replaceAll('@@ADDRESS@@', o.host)
         .replaceAll('@@PORT@@', String(o.port))
+        .replaceAll('@@CHILDREN@@', String(o.kamailioChildren ?? 1))
         .replaceAll('@@DOMAIN@@', o.domain)
         .replaceAll('@@DBDIR@@', db)
         .replaceAll('@@MODULES@@', kamailioModules())

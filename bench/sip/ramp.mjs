@@ -135,6 +135,17 @@ export function fmtLatency(kind, latency) {
  * Finds the highest passing rate: doubles from `start` until a step fails (or `max`), then
  * bisects `refine` times between the last pass and the first failure. At most ~14 steps.
  */
+/**
+ * After a failed step the target may carry its overload into the next one (a trunk marked down,
+ * queues still draining): a target that can (ctx.restart) starts afresh, so each step measures
+ * the rate alone.
+ */
+async function afterFailure(ctx) {
+  if (ctx.restart === undefined) return;
+  console.error(`  ${ctx.live.name}: restarting after the failed step`);
+  await ctx.restart();
+}
+
 export async function ramp(kind, ctx, { start, max, factor = 2, refine = 2 }) {
   const steps = [];
   let good;
@@ -147,6 +158,7 @@ export async function ramp(kind, ctx, { start, max, factor = 2, refine = 2 }) {
     await sleep(ctx.coolMs);
     if (!s.pass) {
       bad = rate;
+      await afterFailure(ctx);
       break;
     }
     good = s;
@@ -161,7 +173,10 @@ export async function ramp(kind, ctx, { start, max, factor = 2, refine = 2 }) {
     log(ctx.live.name, s);
     await sleep(ctx.coolMs);
     if (s.pass) good = s;
-    else bad = mid;
+    else {
+      bad = mid;
+      await afterFailure(ctx);
+    }
   }
   return { kind, max: good?.rate ?? 0, best: good, steps };
 }
