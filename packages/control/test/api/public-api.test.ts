@@ -12,7 +12,7 @@ async function setup(t: Test) {
   const app = await createHttpApp({ store: ts.store });
   t.teardown(async () => {
     await app.close();
-    ts.close();
+    await ts.close();
   });
   const admin = (await ts.store.apiKeys.create(pbx.accountId, 'admin', ['*'])).key;
   return { ts, pbx, app, admin };

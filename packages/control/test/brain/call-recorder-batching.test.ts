@@ -47,7 +47,7 @@ async function setup(t: Test, options: { flushIntervalMs?: number; maxBatch?: nu
   );
   t.teardown(async () => {
     await recorder.flush().catch(() => undefined);
-    ts.close();
+    await ts.close();
   });
   const start = (callId: string) =>
     recorder.started({

@@ -32,7 +32,7 @@ async function setup(t: Test, statuses: number[] = []) {
   const brain = new LocalBrain({ directory: ts.store.directory, clock: ts.clock, recorder });
   t.teardown(async () => {
     await brain.close();
-    ts.close();
+    await ts.close();
   });
   return { ts, pbx, brain, webhooks, sent, recorder };
 }

@@ -56,9 +56,9 @@ t.test('webhook queue: closing the store writes queued deliveries', async (t) =>
   const file = db.name;
   ts.store.close();
   const reopened = new Database(file, { readonly: true });
-  t.teardown(() => {
+  t.teardown(async () => {
     reopened.close();
-    ts.close();
+    await ts.close();
   });
   t.equal(count(reopened), 1);
 });

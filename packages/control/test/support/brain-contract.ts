@@ -36,7 +36,7 @@ async function world(t: Test, factory: CarrierFactory): Promise<World> {
   const carrier = await factory(new LocalBrain({ directory: ts.store.directory, clock: ts.clock }));
   t.teardown(async () => {
     await carrier.close();
-    ts.close();
+    await ts.close();
   });
   return { ts, pbx, brain: carrier.brain, did };
 }

@@ -13,7 +13,8 @@ export interface TestStore {
   store: SqliteConfigStore;
   clock: ManualWallClock;
   dir: string;
-  close(): void;
+  /** Waits for the store's CDR writer thread to let go of the file, then deletes the directory. */
+  close(): Promise<void>;
 }
 
 /** A fresh SQLite store in a temporary directory, on a manual wall clock. */
@@ -30,8 +31,8 @@ export function openTestStore(clock = new ManualWallClock()): TestStore {
     store,
     clock,
     dir,
-    close() {
-      store.close();
+    async close() {
+      await store.closeAsync();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -213,7 +213,7 @@ export async function startB2buaEdge(o: B2buaEdgeOptions): Promise<B2buaEdge> {
       await transport.close();
       await calls.endAll('shutdown');
       relay.close();
-      ts.close();
+      await ts.close();
     },
   };
 }

@@ -136,7 +136,7 @@ export async function startTrunkEdge(t: Teardown, o: TrunkEdgeOptions = {}): Pro
     await transport.close();
     registrar.close();
     await brain.close();
-    ts.close();
+    await ts.close();
   });
   return {
     clock,
