@@ -8,7 +8,6 @@
 //!
 //! Everything runs on 127.0.0.1/127.0.0.2 and stops by itself.
 
-use std::fs;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -21,6 +20,9 @@ use switchboard_rtp_relay::latch::LatchMode;
 use switchboard_rtp_relay::relay::Relay;
 use switchboard_rtp_relay::sys::{bind_udp, local_addr, RecvBatch};
 
+mod probes;
+use probes::{fds, process_cpu_ns, rss_kb, threads_cpu_ns};
+
 fn arg(n: usize, default: u64) -> u64 {
     std::env::args()
         .nth(n)
@@ -28,56 +30,11 @@ fn arg(n: usize, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Sum of on-CPU ns of this process's threads whose name starts with `prefix`.
-fn threads_cpu_ns(prefix: &str) -> u64 {
-    let mut total = 0;
-    for e in fs::read_dir("/proc/self/task")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let p = e.path();
-        let comm = fs::read_to_string(p.join("comm")).unwrap_or_default();
-        if comm.trim().starts_with(prefix) {
-            let s = fs::read_to_string(p.join("schedstat")).unwrap_or_default();
-            total += s
-                .split_whitespace()
-                .next()
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-        }
-    }
-    total
-}
-
-/// User + system CPU of the whole process (relay, generator, sink, and the softirq work
-/// the kernel charges to them), in ns.
-fn process_cpu_ns() -> u64 {
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
 fn port_mode(name: &str) -> PortModeOption {
     match name {
         "shared" => PortModeOption::Shared,
         _ => PortModeOption::Sockets,
     }
-}
-
-fn rss_kb() -> u64 {
-    let s = fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn fds() -> usize {
-    fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
 }
 
 fn rtp(seq: u16, ssrc: u32) -> [u8; 172] {
