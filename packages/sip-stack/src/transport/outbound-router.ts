@@ -67,10 +67,9 @@ function noListeningPoint(target: Target): TransportError {
   );
 }
 
-/** The flow of a datagram from `local` to the target. */
-function udpFlow(local: Endpoint, target: Target): Flow {
-  const remote: Endpoint = { address: target.address, port: target.port };
-  return { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
+/** The flow of a datagram from the listener's socket to the target. */
+function udpFlow(listener: UdpListener, target: Target): Flow {
+  return listener.flows.get(target.address, target.port);
 }
 
 export class OutboundRouter {
@@ -109,16 +108,16 @@ export class OutboundRouter {
         this.#sendOverTcpForSize(message, target, filled, udpSentBy).then(
           (sent) => {
             if (sent !== undefined) report.sent(sent.flow, sent.bytes);
-            else udp.post(message.toBuffer(), udpFlow(local, target), report);
+            else udp.post(message.toBuffer(), udpFlow(udp, target), report);
           },
           (err: unknown) => this.#ctx.fail(report, err),
         );
         return;
       }
-      listener.post(bytes, udpFlow(local, target), report);
+      listener.post(bytes, udpFlow(listener, target), report);
       return;
     }
-    listener.post(message.toBuffer(), udpFlow(local, target), report);
+    listener.post(message.toBuffer(), udpFlow(listener, target), report);
   }
 
   /**
@@ -132,7 +131,7 @@ export class OutboundRouter {
         (target.flowId === undefined ? undefined : this.#pinnedUdp(target)) ??
         this.#pickUdp(target.address);
       if (listener === undefined) return this.#ctx.fail(report, flowClosed(target));
-      listener.post(bytes, udpFlow(listener.point.local, target), report);
+      listener.post(bytes, udpFlow(listener, target), report);
       return;
     }
     const conn =

@@ -6,7 +6,6 @@
 import type { SipMessage } from '../message/sip-message.js';
 import { systemClock } from '../util/clock.js';
 import type { Clock } from '../util/clock.js';
-import { makeFlowId } from './connection.js';
 import { InboundProcessor } from './inbound-processor.js';
 import { PromiseReport } from './promise-report.js';
 import { StreamFlows } from './stream-flows.js';
@@ -15,7 +14,6 @@ import { TransportError } from './transport-error.js';
 import { createTransportStats, snapshotTransportStats } from './transport-stats.js';
 import type { TransportStats } from './transport-stats.js';
 import type {
-  Endpoint,
   Flow,
   FlowClosedHandler,
   ListeningPoint,
@@ -55,7 +53,7 @@ export class TransportLayer implements TransportSender {
 
   /** What the UDP sockets tell: datagrams in, outcomes of sends; bound once for every socket. */
   readonly #udpHandler: UdpListenerHandler = {
-    onDatagram: (listener, bytes, remote) => this.#onDatagram(listener, bytes, remote),
+    onDatagram: (listener, bytes, flow) => this.#onDatagram(listener, bytes, flow),
     onListenerError: (p, err) => this.#onListenerError(p, err),
     onPosted: (report, flow, bytes) => {
       this.#stats.sent.udp++;
@@ -341,21 +339,19 @@ export class TransportLayer implements TransportSender {
 
   // --- inbound ---------------------------------------------------------------------------------
 
-  #onDatagram(listener: UdpListener, bytes: Buffer, remote: Endpoint): void {
+  #onDatagram(listener: UdpListener, bytes: Buffer, flow: Flow): void {
     if (isStunMessage(bytes)) {
       // RFC 5626 §4.4.2: STUN keep-alive on the SIP port; answer Binding requests, ignore the rest.
-      const answer = stunBindingResponse(bytes, remote);
+      const answer = stunBindingResponse(bytes, flow.remote);
       if (answer !== undefined) {
         this.#stats.keepAlivesAnswered++;
         listener
-          .send(answer, remote)
+          .send(answer, flow.remote)
           .catch((err: unknown) => this.#onListenerError(listener.point, err));
       }
       return;
     }
     if (isKeepAliveDatagram(bytes)) return; // CRLF keep-alives on UDP carry no message
-    const local = listener.point.local;
-    const flow: Flow = { protocol: 'udp', local, remote, flowId: makeFlowId('udp', local, remote) };
     if (this.#dispatched(bytes, flow)) return;
     this.#inbound.process(bytes, flow, this.#replyUdp, true);
   }

@@ -6,9 +6,11 @@ import type { LookupOneOptions } from 'node:dns';
 import { TransportError } from './transport-error.js';
 import type { Endpoint, Flow, ListeningPoint, ListenSpec, SendReport } from './transport.js';
 import { ipFamily, normaliseAddress } from './ip-address.js';
+import { UdpFlows } from './udp-flows.js';
 
 export interface UdpListenerHandler {
-  onDatagram(listener: UdpListener, bytes: Buffer, remote: Endpoint): void;
+  /** A datagram from `flow.remote` (one shared flow object per remote, see UdpFlows). */
+  onDatagram(listener: UdpListener, bytes: Buffer, flow: Flow): void;
   onListenerError(point: ListeningPoint, err: unknown): void;
   /** A `post` went out (the socket accepted it). */
   onPosted(report: SendReport, flow: Flow, bytes: Buffer): void;
@@ -42,6 +44,8 @@ export class UdpListener {
   readonly family: 4 | 6;
   readonly #socket: Socket;
   readonly #handler: UdpListenerHandler;
+  /** The flow per remote endpoint, for datagrams in and out. */
+  readonly flows: UdpFlows;
   #closed = false;
   /**
    * Posts in flight, oldest first: the socket completes the sends of one socket in the order they
@@ -71,6 +75,7 @@ export class UdpListener {
     this.#socket = socket;
     this.point = point;
     this.#handler = handler;
+    this.flows = new UdpFlows(point.local);
     this.family = ipFamily(point.local.address) === 6 ? 6 : 4;
   }
 
@@ -116,11 +121,9 @@ export class UdpListener {
     const listener = new UdpListener(socket, point, handler);
     socket.removeAllListeners('error');
     socket.on('error', (err) => handler.onListenerError(point, err));
+    const flows = listener.flows;
     socket.on('message', (msg, rinfo) =>
-      handler.onDatagram(listener, msg, {
-        address: normaliseAddress(rinfo.address),
-        port: rinfo.port,
-      }),
+      handler.onDatagram(listener, msg, flows.get(rinfo.address, rinfo.port)),
     );
     return listener;
   }
