@@ -57,6 +57,53 @@ t.test(
   },
 );
 
+/** Polls `check` every 20 ms; the deadline only stops a broken test from hanging. */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`not before the deadline: ${what}`);
+}
+
+t.test(
+  'cache: CDR batches the worker thread commits keep the decision cache; a commit elsewhere still drops it',
+  async (t) => {
+    const ts = openTestStore();
+    t.teardown(ts.close);
+    const pbx = await buildPbx(ts.store);
+    const records = ts.store.records;
+    await until(() => records.changedElsewhere() !== undefined, 'the CDR worker watches');
+    const inner = ts.store.sqliteDirectory;
+    const read = inner.user.bind(inner);
+    let loads = 0;
+    inner.user = (id: string) => {
+      loads++;
+      return read(id);
+    };
+    t.equal((await ts.store.directory.user(pbx.users.bob))?.dnd, false);
+    for (let i = 0; i < 3; i++) {
+      await records.writeBatch({
+        inserts: [],
+        updates: [],
+        events: [{ accountId: pbx.accountId, callId: `c-${i}`, at: 1, kind: 'routed' }],
+      });
+      // past the probe interval (250 ms): the next read probes
+      await new Promise((r) => setTimeout(r, 300));
+      await ts.store.directory.user(pbx.users.bob);
+    }
+    t.equal(loads, 1, 'the worker commits did not drop the cache');
+    const other = openDatabase({ dataDir: ts.dir });
+    other.prepare('UPDATE sip_user SET dnd = 1 WHERE id = ?').run(pbx.users.bob);
+    other.close();
+    await until(
+      async () => (await ts.store.directory.user(pbx.users.bob))?.dnd === true,
+      'the commit by another connection is seen',
+    );
+    t.equal(loads, 2, 'read again once, after the change');
+  },
+);
+
 t.test('cache: the wallet is forgotten after a local credit', async (t) => {
   const ts = openTestStore();
   t.teardown(ts.close);

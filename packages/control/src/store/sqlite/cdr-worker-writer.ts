@@ -8,7 +8,16 @@ import type { WireRecordsBatch } from './records-batch.js';
 export interface CdrWorkerData {
   /** The database file (never `:memory:`: a worker cannot share an in-memory database). */
   file: string;
+  /** Shared `[generation, watching]` and how often to look (`CHANGE_WATCH_MS`); absent: no watch. */
+  changes?: { shared: SharedArrayBuffer; intervalMs: number } | undefined;
 }
+
+/**
+ * How often the worker reads `PRAGMA data_version` on its own connection. That value moves when
+ * another connection commits (another process, or this process's main connection), never for the
+ * worker's own CDR commits, so the main thread's decision cache is not dropped by them.
+ */
+export const CHANGE_WATCH_MS = 100;
 
 export type CdrWorkerRequest =
   { kind: 'batch'; id: number; batch: WireRecordsBatch } | { kind: 'close' };
@@ -73,11 +82,18 @@ export class CdrWorkerWriter {
   #ready = false;
   #closed: Promise<void> | undefined;
   #stats = { posted: 0, written: 0, failed: 0 };
+  /** `[generation, watching]`: bumped by the worker on a commit by another connection. */
+  readonly #changes = new Int32Array(new SharedArrayBuffer(8));
+  #seenGeneration = 0;
 
   constructor(options: CdrWorkerWriterOptions) {
     this.#fallback = options.fallback;
     this.#onError = options.onError ?? (() => undefined);
-    const data: CdrWorkerData = { file: options.file };
+    const shared = this.#changes.buffer;
+    const data: CdrWorkerData = {
+      file: options.file,
+      changes: { shared, intervalMs: CHANGE_WATCH_MS },
+    };
     try {
       const worker = startWorker(data);
       worker.on('message', (reply: CdrWorkerReply) => this.#onReply(reply));
@@ -91,6 +107,21 @@ export class CdrWorkerWriter {
     } catch (err) {
       this.#report(err);
     }
+  }
+
+  /**
+   * Whether another connection (another process, or the main connection) committed since the
+   * last call, as the worker's own connection saw it within `CHANGE_WATCH_MS`; the worker's CDR
+   * commits never count. Undefined while the worker does not watch (starting, gone, closing):
+   * the caller then asks its own connection.
+   */
+  changedElsewhere(): boolean | undefined {
+    if (this.#worker === undefined || this.#closed !== undefined) return undefined;
+    if (Atomics.load(this.#changes, 1) !== 1) return undefined;
+    const generation = Atomics.load(this.#changes, 0);
+    const changed = generation !== this.#seenGeneration;
+    this.#seenGeneration = generation;
+    return changed;
   }
 
   stats(): CdrWriterStats {

@@ -30,6 +30,28 @@ export interface SqliteConfigStoreOptions {
   records?: SqliteRecordsStoreOptions;
 }
 
+/**
+ * Whether another connection committed since the last probe. The CDR worker's connection answers
+ * when it watches: the worker's own commits (a batch every few ms under load) would otherwise
+ * move this connection's `PRAGMA data_version` and drop the whole decision cache each probe.
+ * Without a watching worker, this connection's data_version answers. Switching between the two
+ * counts as a change (what happened in between is not known).
+ */
+function changeProbe(db: Database, records: SqliteRecordsStore): () => boolean {
+  let dataVersion: unknown = db.pragma('data_version', { simple: true });
+  let byWorker = false;
+  return () => {
+    const worker = records.changedElsewhere();
+    const switched = (worker !== undefined) !== byWorker;
+    byWorker = worker !== undefined;
+    if (worker !== undefined) return worker || switched;
+    const v: unknown = db.pragma('data_version', { simple: true });
+    const changed = v !== dataVersion;
+    dataVersion = v;
+    return changed || switched;
+  };
+}
+
 /** The SQLite configuration store: one database, repositories per table group, prepared statements. */
 export class SqliteConfigStore implements ConfigStore {
   readonly directory: Directory;
@@ -50,24 +72,21 @@ export class SqliteConfigStore implements ConfigStore {
     if (options.migrate !== false) migrate(db);
     this.db = db;
     this.sqliteDirectory = new SqliteDirectory(db);
-    let dataVersion = db.pragma('data_version', { simple: true });
-    const changedElsewhere = () => {
-      const v = db.pragma('data_version', { simple: true });
-      const changed = v !== dataVersion;
-      dataVersion = v;
-      return changed;
-    };
-    const cached =
-      options.cache === false
-        ? undefined
-        : new CachingDirectory(this.sqliteDirectory, { changedElsewhere });
-    this.directory = cached ?? this.sqliteDirectory;
+    let forgetWallet: (accountId: string) => void = () => undefined;
     this.records = new SqliteRecordsStore(
       db,
       clock,
-      (accountId) => cached?.forget('wallet', accountId),
+      (accountId) => forgetWallet(accountId),
       options.records,
     );
+    const cached =
+      options.cache === false
+        ? undefined
+        : new CachingDirectory(this.sqliteDirectory, {
+            changedElsewhere: changeProbe(db, this.records),
+          });
+    if (cached !== undefined) forgetWallet = (accountId) => cached.forget('wallet', accountId);
+    this.directory = cached ?? this.sqliteDirectory;
     this.secrets = new SqliteSecretStore(db, options.masterKey, clock);
     this.apiKeys = new SqliteApiKeyStore(db, clock);
     this.webhooks = new SqliteWebhookQueue(db);

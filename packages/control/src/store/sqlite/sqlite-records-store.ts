@@ -116,6 +116,14 @@ export class SqliteRecordsStore implements RecordsStore {
     return Promise.resolve();
   }
 
+  /**
+   * Whether another connection committed, as the CDR worker's connection sees it (its own CDR
+   * commits never count); undefined when there is no worker watching (see CdrWorkerWriter).
+   */
+  changedElsewhere(): boolean | undefined {
+    return this.#worker?.changedElsewhere();
+  }
+
   /** Counters of the CDR worker; undefined when batches are written on this thread. */
   writerStats(): CdrWriterStats | undefined {
     return this.#worker?.stats();
