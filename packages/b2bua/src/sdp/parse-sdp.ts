@@ -50,13 +50,35 @@ function checkMedia(sdp: Sdp, media: SdpMedia, index: number): string | undefine
   return undefined;
 }
 
+/**
+ * The lines the checks need, as splitting on CRLF or LF and dropping empty lines would give them:
+ * the first line and the m= lines (only those are copied out of the text).
+ */
+function scanLines(text: string): { first: string | undefined; media: string[] } {
+  let first: string | undefined;
+  const media: string[] = [];
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    // the line without its LF and one CR before it
+    const stop =
+      end > start && text.charCodeAt(end - 1) === 13 && end < text.length ? end - 1 : end;
+    if (stop > start) {
+      if (first === undefined) first = text.slice(start, stop);
+      if (text.startsWith('m=', start)) media.push(text.slice(start, stop));
+    }
+    start = end + 1;
+  }
+  return { first, media };
+}
+
 /** Parses and checks a session description; never throws. */
 export function parseSdp(text: string): ParseSdpResult {
   if (text.length > MAX_SDP_SIZE) return fail('session description too large');
-  const lines = text.split(/\r?\n/).filter((l) => l !== '');
-  if (lines[0] !== 'v=0') return fail('session description does not start with v=0');
+  const { first, media: mediaLines } = scanLines(text);
+  if (first !== 'v=0') return fail('session description does not start with v=0');
   // sdp-transform silently drops m= lines it cannot read; count them ourselves.
-  const mediaLines = lines.filter((l) => l.startsWith('m='));
   if (mediaLines.length === 0) return fail('no m= line');
   const badLine = mediaLines.find((l) => !MEDIA_LINE.test(l));
   if (badLine !== undefined) return fail(`bad media line: ${badLine.slice(0, 80)}`);

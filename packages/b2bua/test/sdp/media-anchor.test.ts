@@ -205,6 +205,22 @@ t.test('parseSdp accepts a valid description and names what is wrong in others',
   t.end();
 });
 
+t.test(
+  'parseSdp reads LF-only lines and blank lines; v=0 must be the first line with text',
+  (t) => {
+    const lf = OFFER_A.replace(/\r\n/g, '\n');
+    t.ok(parseSdp(lf).ok, 'LF line ends');
+    t.ok(parseSdp(`\r\n\n${OFFER_A.replace('s=-\r\n', 's=-\r\n\r\n')}`).ok, 'blank lines');
+    t.match(parseSdp(`s=-\r\n${OFFER_A}`), { ok: false, reason: /start with v=0/ });
+    t.match(parseSdp(OFFER_A.replace('m=audio 4000', 'm=audio x')), {
+      ok: false,
+      reason: 'bad media line: m=audio x RTP/AVP 0 8 101',
+    });
+    t.match(parseSdp(`${OFFER_A}m=video\r`), { ok: false, reason: 'bad media line: m=video\r' });
+    t.end();
+  },
+);
+
 t.test('reoffer repeats the last description sent to a side, same version', async (t) => {
   const media = anchor();
   mustOk(await media.offer('a', OFFER_A));

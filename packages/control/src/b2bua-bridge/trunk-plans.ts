@@ -35,7 +35,11 @@ export interface TrunkPlansOptions {
 }
 
 /** RFC 3261 §25.1: user = unreserved / escaped / user-unreserved ('+' stays as it is). */
+const NOT_USER_CHAR = /[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/;
+
 function escapeUser(user: string): string {
+  // Dialled numbers are almost always digits: nothing to escape, no new string.
+  if (!NOT_USER_CHAR.test(user)) return user;
   return user.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) =>
     [...Buffer.from(c, 'utf8')]
       .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
