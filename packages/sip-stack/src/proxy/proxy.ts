@@ -140,13 +140,19 @@ export class SipProxy implements TransactionUser {
     }
     // RFC 3261 §16.6 item 8: the loop hash covers the request as received, before §16.4.
     const hash = loopHash(request);
-    // RFC 3261 §16.2 / §17.2.1: a stateful proxy answers an INVITE with 100 (Trying) at once.
-    if (request.method === 'INVITE') tx.respond(createResponse(request, 100));
     const { poppedRoute } = preprocessRoute(request, this.#env.identity);
     const ctx = new ResponseContext(this.#env, tx, request, incoming.flow, hash, this.#dropContext);
     this.#contexts.set(tx, ctx);
     const inDialog = request.toTag !== undefined;
     const decision = await this.#decide(tx, request, incoming, inDialog);
+    // RFC 3261 §16.2 / §17.2.1: an INVITE that goes on gets 100 (Trying) now (the server
+    // transaction sends one itself if routing takes 200 ms); one answered here needs none.
+    if (
+      request.method === 'INVITE' &&
+      decision.action !== 'respond' &&
+      decision.action !== 'reject'
+    )
+      this.#trying(ctx);
     if (decision.action === 'delegate') return this.#delegate(ctx, decision.handler, incoming);
     this.#apply(ctx, request, decision, inDialog, poppedRoute);
   }
@@ -202,6 +208,11 @@ export class SipProxy implements TransactionUser {
         return ctx.forward(groups, rr, decision.afterGroup, poppedRoute);
       }
     }
+  }
+
+  #trying(ctx: ResponseContext): void {
+    if (ctx.finalSent || ctx.cancelled) return;
+    ctx.transaction.respond(createResponse(ctx.received, 100));
   }
 
   /** The request leaves the proxy core: another transaction user answers it from now on. */

@@ -3,6 +3,7 @@ import t from 'tap';
 import { createCancel } from '../../src/message/build-request.js';
 import { SipResolver } from '../../src/dns/sip-resolver.js';
 import type { RouteDecision } from '../../src/proxy/route-decision.js';
+import { TRYING_DELAY_MS } from '../../src/transaction/invite-server-transaction.js';
 import { FakeDnsResolver } from '../dns/support/fake-dns-resolver.js';
 import type { FakeUa } from './support/fake-ua.js';
 import { buildRequest } from './support/fake-ua.js';
@@ -64,7 +65,10 @@ t.test(
     const [uas] = s.uas as [FakeUa];
     const invite = buildRequest({ uri: uas.uri() });
     const call = s.uac.send(invite, s.proxy.target());
-    await s.uac.nextResponse(call, 100);
+    await settle();
+    // RFC 3261 §17.2.1: routing still running after 200 ms → the transaction sends 100 (Trying)
+    s.clock.advance(TRYING_DELAY_MS);
+    t.equal((await s.uac.nextResponse(call, 100)).status, 100);
     s.uac.send(createCancel(invite), s.proxy.target());
     t.equal((await s.uac.nextResponse(call, 200)).status, 487);
     decide({ action: 'forward', targets: [[{ uri: uas.uri() }]] });

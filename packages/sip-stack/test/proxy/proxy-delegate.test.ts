@@ -2,6 +2,7 @@ import t from 'tap';
 import { createCancel } from '../../src/message/build-request.js';
 import { createResponse } from '../../src/message/build-response.js';
 import type { RouteDecision } from '../../src/proxy/route-decision.js';
+import { TRYING_DELAY_MS } from '../../src/transaction/invite-server-transaction.js';
 import type { ServerTransaction } from '../../src/transaction/transaction.js';
 import type { IncomingMessage } from '../../src/transport/transport.js';
 import { buildRequest } from './support/fake-ua.js';
@@ -68,7 +69,10 @@ t.test(
     const [uas] = s.uas as [typeof s.uac];
     const invite = buildRequest({ uri: uas.uri() });
     const call = s.uac.send(invite, s.proxy.target());
-    await s.uac.nextResponse(call, 100);
+    await settle();
+    // RFC 3261 §17.2.1: routing still running after 200 ms → the transaction sends 100 (Trying)
+    s.clock.advance(TRYING_DELAY_MS);
+    t.equal((await s.uac.nextResponse(call, 100)).status, 100);
     const cancel = s.uac.send(createCancel(invite), s.proxy.target());
     t.equal((await s.uac.nextResponse(cancel, 200)).status, 200);
     t.equal((await s.uac.nextResponse(call, 200)).status, 487);
@@ -93,3 +97,18 @@ t.test('proxy delegate: a handler that throws leaves the caller a 500', async (t
   const sent = s.uac.send(buildRequest({ method: 'OPTIONS', uri: uas.uri() }), s.proxy.target());
   t.equal((await s.uac.nextResponse(sent, 200)).status, 500);
 });
+
+t.test(
+  'proxy: an INVITE answered by the routing decision gets its final response without a 100 (Trying)',
+  async (t) => {
+    const s = await scene(t, {
+      route: () => Promise.resolve<RouteDecision>({ action: 'reject', status: 407 }),
+    });
+    const [uas] = s.uas as [typeof s.uac];
+    const call = s.uac.send(buildRequest({ uri: uas.uri() }), s.proxy.target());
+    t.equal((await s.uac.nextResponse(call, 100)).status, 407, 'the first response is the final');
+    s.clock.advance(TRYING_DELAY_MS);
+    await settle();
+    t.equal(uas.requests.size, 0);
+  },
+);
