@@ -44,8 +44,9 @@ export class InviteClientTransaction {
   /** The request until Accepted over an unreliable transport (see `request`). */
   #request: SipRequest | undefined;
   readonly #clock: Clock;
-  readonly #timerA: TransactionTimer;
-  readonly #timerB: TransactionTimer;
+  // A and B run only until the first response: let go then (a transaction lingers 32 s after)
+  #timerA: TransactionTimer | undefined;
+  #timerB: TransactionTimer | undefined;
   // made when first armed: a transaction ends in Completed (D) or Accepted (M), not both
   #timerD: TransactionTimer | undefined;
   #timerM: TransactionTimer | undefined;
@@ -101,8 +102,8 @@ export class InviteClientTransaction {
   start(): void {
     this.#wire.send();
     // RFC 3261 §17.1.1.2: Timer A only for unreliable transports.
-    if (!this.#reliable) this.#timerA.start(this.#timers.T1);
-    this.#timerB.start(transactionTimeout(this.#timers));
+    if (!this.#reliable) this.#timerA?.start(this.#timers.T1);
+    this.#timerB?.start(transactionTimeout(this.#timers));
   }
 
   receiveResponse(response: SipResponse): void {
@@ -141,16 +142,14 @@ export class InviteClientTransaction {
   #onProvisional(response: SipResponse): void {
     if (this.#state === 'Calling') {
       // RFC 3261 §17.1.1.2: in Proceeding the request is no longer retransmitted; Timer B is Calling-only.
-      this.#timerA.stop();
-      this.#timerB.stop();
+      this.#stopAB();
       this.#transition('Proceeding');
     }
     this.#handler.onResponse(response, this);
   }
 
   #onSuccess(response: SipResponse): void {
-    this.#timerA.stop();
-    this.#timerB.stop();
+    this.#stopAB();
     // RFC 6026 §7.2: 2xx moves to Accepted, Timer M = 64*T1.
     this.#transition('Accepted');
     // Accepted only passes 2xx up: the request is never sent again, keep its bytes alone.
@@ -164,8 +163,7 @@ export class InviteClientTransaction {
   }
 
   #onFailure(response: SipResponse): void {
-    this.#timerA.stop();
-    this.#timerB.stop();
+    this.#stopAB();
     this.#transition('Completed');
     // RFC 3261 §17.1.1.3: the transaction builds the ACK for a non-2xx final, same target as the INVITE.
     this.#ack = new WireMessage(
@@ -189,7 +187,8 @@ export class InviteClientTransaction {
     if (this.#state !== 'Calling') return;
     // RFC 3261 §17.1.1.2: retransmit and double Timer A (no T2 cap for INVITE).
     this.#wire.resend();
-    this.#timerA.start(this.#timerA.interval * 2);
+    const a = this.#timerA;
+    a?.start(a.interval * 2);
   }
 
   #onTimerB(): void {
@@ -213,7 +212,7 @@ export class InviteClientTransaction {
     // RFC 3261 §18.1.1: the transport may have moved a large UDP request to TCP; stop retransmitting.
     if (!this.#reliable && isStreamProtocol(flow.protocol)) {
       this.#reliable = true;
-      this.#timerA.stop();
+      this.#timerA?.stop();
     }
   }
 
@@ -222,11 +221,17 @@ export class InviteClientTransaction {
     return this.#state === 'Terminated';
   }
 
+  #stopAB(): void {
+    this.#timerA?.stop();
+    this.#timerB?.stop();
+    this.#timerA = this.#timerB = undefined;
+  }
+
   #terminate(): void {
-    this.#timerA.stop();
-    this.#timerB.stop();
+    this.#stopAB();
     this.#timerD?.stop();
     this.#timerM?.stop();
+    this.#timerD = this.#timerM = undefined;
     this.#transition('Terminated');
     this.#onTerminated?.(this);
   }

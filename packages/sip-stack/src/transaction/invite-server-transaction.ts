@@ -14,6 +14,7 @@ import { TransactionTimer } from './transaction-timer.js';
 import { WireMessage, type TransactionTransport } from './wire-message.js';
 import { requestLine, restoreRequest } from './request-summary.js';
 import { parseMessage } from '../message/parse-message.js';
+import { ownString } from '../util/own-string.js';
 
 /** RFC 3261 Figure 7, with the RFC 6026 `Accepted` state. */
 export const InviteServerState = Object.freeze({
@@ -138,6 +139,8 @@ export class InviteServerTransaction {
     }
     if (this.#state !== 'Proceeding') return false;
     this.#timerTrying?.stop();
+    // (never armed again: not kept for the rest of the transaction)
+    this.#timerTrying = undefined;
     // A final over UDP waits 64*T1 (Timer H or L): keep its bytes and the request line only.
     const compact = status >= 200 && !this.#reliable;
     this.#send(response, compact);
@@ -175,6 +178,7 @@ export class InviteServerTransaction {
     // RFC 3261 §17.2.1: ACK in Completed → Confirmed; Timer I = T4 unreliable, 0 reliable.
     this.#timerG?.stop();
     this.#timerH?.stop();
+    this.#timerG = this.#timerH = undefined;
     this.#transition('Confirmed');
     if (this.#reliable) this.#onTimerI();
     else (this.#timerI ??= this.#timer(() => this.#onTimerI())).start(this.#timers.T4);
@@ -202,7 +206,8 @@ export class InviteServerTransaction {
   #send(response: SipResponse, bytesOnly = false): void {
     const wire = new WireMessage(this.#transport, response, this.target, this);
     this.#lastResponse = wire;
-    this.#lastToTag = response.toTag;
+    // (kept up to 64*T1 after the response itself is let go: not a view into its text)
+    this.#lastToTag = ownString(response.toTag);
     // Identity of a response kept as bytes only, without keeping it alive (a TU passing it again).
     this.#sentRef = bytesOnly ? new WeakRef(response) : undefined;
     if (bytesOnly) wire.keepBytesOnly();
@@ -228,6 +233,7 @@ export class InviteServerTransaction {
   }
 
   #onTimerTrying(): void {
+    this.#timerTrying = undefined;
     if (this.#state !== 'Proceeding' || this.#lastResponse !== undefined) return;
     // RFC 3261 §17.2.1: the TU did not answer within 200 ms → 100 Trying.
     this.#send(createResponse(this.request, 100));
@@ -263,6 +269,7 @@ export class InviteServerTransaction {
     this.#timerH?.stop();
     this.#timerI?.stop();
     this.#timerL?.stop();
+    this.#timerTrying = this.#timerG = this.#timerH = this.#timerI = this.#timerL = undefined;
     this.#transition('Terminated');
     this.#hooks.onTerminated?.(this);
   }
