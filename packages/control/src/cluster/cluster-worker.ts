@@ -6,7 +6,7 @@
  * asks the primary's brain over IPC (authenticate is answered from a local read of the store).
  */
 import { pino } from 'pino';
-import { parseFlowId, type Flow, type ListenSpec } from '@switchboard/sip-stack';
+import type { Flow, ListenSpec } from '@switchboard/sip-stack';
 import { Authenticator } from '../brain/authenticator.js';
 import type { LocationService } from '@switchboard/registrar';
 import { NativeMediaRelay } from '../b2bua-bridge/native-media-relay.js';
@@ -31,6 +31,7 @@ import {
   type WorkerRequest,
   type WorkerToPrimary,
 } from './cluster-messages.js';
+import { FlowIdCache } from './flow-id-cache.js';
 import { relaySlice } from './relay-slice.js';
 import { ReplicatedLocationService, type LocationReplication } from './replicated-location.js';
 import { WorkerMesh } from './worker-mesh.js';
@@ -140,6 +141,7 @@ export async function runClusterWorker(
   });
   // The mesh delivers before the node and the location service exist: read them through a holder.
   const held: { node?: EdgeNode; location?: WorkerLocation } = {};
+  const flows = new FlowIdCache();
   const mesh = new WorkerMesh({
     dir: init.meshDir,
     index,
@@ -155,7 +157,7 @@ export async function runClusterWorker(
             .catch((err: unknown) => log.debug({ err, flowId }, 'remote write failed'));
           return;
         }
-        const flow = parseFlowId(flowId);
+        const flow = flows.get(flowId);
         if (flow === undefined) return;
         counters.injected++;
         node.transport.injectReceived(bytes, flow);
