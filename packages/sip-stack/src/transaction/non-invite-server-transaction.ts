@@ -1,17 +1,17 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { isStreamProtocol, type Flow, type Target } from '../transport/transport.js';
-import { transactionTimeout, type TimerConfig } from './timer-config.js';
+import { transactionTimeout } from './timer-config.js';
 import {
   assertTransition,
+  serverEnv,
   transportError,
-  type ServerTransactionHooks,
+  type ServerTransactionEnv,
   type ServerTransactionOptions,
+  type ServerTransactionStart,
 } from './transaction.js';
-import type { Clock } from '../util/clock.js';
-import type { DeadlineQueue, Expirable } from './deadline-queue.js';
 import { TransactionTimer } from './transaction-timer.js';
 import { requestLine, restoreRequest } from './request-summary.js';
-import { WireMessage, type TransactionTransport } from './wire-message.js';
+import { WireMessage } from './wire-message.js';
 
 /** RFC 3261 Figure 8. */
 export const NonInviteServerState = Object.freeze({
@@ -30,39 +30,43 @@ const TRANSITIONS: Readonly<Record<NonInviteServerState, readonly NonInviteServe
     Terminated: [],
   });
 
+/**
+ * RFC 3261 Figure 8. Completed over an unreliable transport lasts 64*T1 only to absorb
+ * retransmissions (§17.2.2), and most transactions a server runs end there, so a completed
+ * transaction keeps the minimum: its key, the flow, where retransmissions go, the bytes of its
+ * final response (a latin1 string) and its request line (shared between transactions). Everything
+ * else it needs lives in the env its layer shares between all of them.
+ */
 export class NonInviteServerTransaction {
-  readonly kind = 'non-invite-server' as const;
   readonly flow: Flow;
-  readonly target: Target;
   /** The key the transaction layer files this transaction under (RFC 3261 §17.2.3). */
   readonly key: string;
+  readonly #env: ServerTransactionEnv;
   #state: NonInviteServerState = 'Trying';
-  readonly #reliable: boolean;
-  readonly #timers: TimerConfig;
-  readonly #transport: TransactionTransport;
-  readonly #hooks: Partial<ServerTransactionHooks>;
-  #lastResponse: WireMessage | undefined;
-  /** The request until Completed on an unreliable transport, then rebuilt on demand. */
-  #request: SipRequest | undefined;
-  /** `METHOD Request-URI` once #request was let go. */
-  #requestLine: string | undefined;
-  readonly #clock: Clock;
-  readonly #sharedTimerJ: DeadlineQueue<Expirable> | undefined;
+  /** Where responses go; the flow of the first send once it went out (see WireMessage). */
+  #target: Target;
+  /** The last response; in Completed over UDP only the bytes of the final (see `#keep`). */
+  #response: WireMessage | string | undefined;
+  /** The request; in Completed over UDP its request line only (see `request`). */
+  #request: SipRequest | string;
+  /** Timer J when no layer shares one (`ServerTransactionOptions.timerJ`). */
   #timerJ: TransactionTimer | undefined;
-  readonly #statelessChallenge: boolean;
 
-  constructor(options: ServerTransactionOptions) {
+  constructor(options: ServerTransactionOptions);
+  constructor(start: ServerTransactionStart, env: ServerTransactionEnv);
+  constructor(
+    options: ServerTransactionOptions | ServerTransactionStart,
+    env?: ServerTransactionEnv,
+  ) {
     this.#request = options.request;
     this.flow = options.flow;
-    this.target = options.target;
+    this.#target = options.target;
     this.key = options.key ?? '';
-    this.#reliable = isStreamProtocol(options.flow.protocol);
-    this.#timers = options.timers;
-    this.#transport = options.transport;
-    this.#hooks = options.hooks ?? {};
-    this.#clock = options.clock;
-    this.#sharedTimerJ = options.timerJ;
-    this.#statelessChallenge = options.statelessChallenge ?? false;
+    this.#env = env ?? serverEnv(options as ServerTransactionOptions);
+  }
+
+  get kind(): 'non-invite-server' {
+    return 'non-invite-server';
   }
 
   get state(): NonInviteServerState {
@@ -70,7 +74,12 @@ export class NonInviteServerTransaction {
   }
 
   get reliable(): boolean {
-    return this.#reliable;
+    return isStreamProtocol(this.flow.protocol);
+  }
+
+  /** Where responses go (RFC 3261 §18.2.2); once sent, the flow the first response used. */
+  get target(): Target {
+    return this.#target;
   }
 
   /**
@@ -80,13 +89,17 @@ export class NonInviteServerTransaction {
    * received.
    */
   get request(): SipRequest {
-    this.#request ??= restoreRequest(this.#requestLine ?? '', this.#lastResponse?.bytes());
-    return this.#request;
+    const r = this.#request;
+    if (typeof r !== 'string') return r;
+    const restored = restoreRequest(r, this.#responseBytes());
+    this.#request = restored;
+    return restored;
   }
 
   /** The last response sent; undefined in Completed over UDP, where only its bytes are kept. */
   get lastResponse(): SipResponse | undefined {
-    return this.#lastResponse?.message as SipResponse | undefined;
+    const r = this.#response;
+    return r instanceof WireMessage ? (r.message as SipResponse | undefined) : undefined;
   }
 
   /** Nothing to arm: a non-INVITE server transaction starts in Trying with no timer (Figure 8). */
@@ -95,48 +108,59 @@ export class NonInviteServerTransaction {
   /** A response from the TU; false when the state does not take it (a final was already sent). */
   respond(response: SipResponse): boolean {
     if (this.#state !== 'Trying' && this.#state !== 'Proceeding') return false;
-    this.#lastResponse = new WireMessage(this.#transport, response, this.target, this);
+    const wire = new WireMessage(this.#env.transport, response, this.#target, this);
+    this.#response = wire;
     if (response.status < 200) {
       // RFC 3261 §17.2.2: 1xx from the TU → Proceeding.
       if (this.#state === 'Trying') this.#transition('Proceeding');
-      this.#lastResponse.send();
+      wire.send();
       return true;
     }
     // RFC 3261 §17.2.2: final from the TU → Completed; Timer J = 64*T1 unreliable, 0 reliable.
     this.#transition('Completed');
-    this.#lastResponse.send();
     // RFC 3261 §8.2.7: a challenge can be sent statelessly; nothing is kept for retransmissions.
     const stateless =
-      this.#statelessChallenge && (response.status === 401 || response.status === 407);
-    if (this.#reliable || stateless) {
+      (response.status === 401 || response.status === 407) &&
+      this.#env.statelessChallenges.includes(this.#method());
+    if (this.reliable || stateless) {
+      wire.send();
       this.#onTimerJ();
       return true;
     }
-    if (this.#sharedTimerJ !== undefined) this.#sharedTimerJ.add(this);
-    else {
-      this.#timerJ = new TransactionTimer(this.#clock, () => this.#onTimerJ());
-      this.#timerJ.start(transactionTimeout(this.#timers));
-    }
+    this.#armTimerJ();
     // Completed waits 64*T1 only to absorb retransmissions: keep bytes, not parsed messages.
-    this.#lastResponse.keepBytesOnly();
-    if (this.#request !== undefined) {
-      this.#requestLine = requestLine(this.#request);
-      this.#request = undefined;
-    }
+    const r = this.#request;
+    if (typeof r !== 'string') this.#request = requestLine(r);
+    wire.keepBytesOnly();
+    wire.send();
     return true;
   }
 
   /** A retransmission of the request (RFC 3261 §17.2.2). */
   receiveRequest(): void {
     // Trying absorbs; Proceeding resends the last provisional; Completed resends the final.
-    if (this.#state === 'Proceeding' || this.#state === 'Completed') this.#lastResponse?.resend();
+    if (this.#state !== 'Proceeding' && this.#state !== 'Completed') return;
+    let r = this.#response;
+    if (typeof r === 'string') {
+      // the first retransmission: the bytes become a Buffer again, reused from now on
+      r = WireMessage.fromBytes(this.#env.transport, r, this.#target, this);
+      this.#response = r;
+    }
+    r?.resend();
   }
 
   /** RFC 3261 §17.2.4 / Figure 8: transport failure in Proceeding or Completed → Terminated, TU informed. */
   receiveTransportError(cause: unknown): void {
     if (this.#state !== 'Proceeding' && this.#state !== 'Completed') return;
     this.#terminate();
-    this.#hooks.onError?.(transportError(cause), this);
+    this.#env.hooks.onError?.(transportError(cause), this);
+  }
+
+  /** @internal WireOwner: the final went out and only its bytes are kept (see `respond`). */
+  wireKept(bytes: string, target: Target): void {
+    if (this.#state === 'Terminated') return;
+    this.#response = bytes;
+    this.#target = target;
   }
 
   dispose(): void {
@@ -149,6 +173,27 @@ export class NonInviteServerTransaction {
     this.#onTimerJ();
   }
 
+  #method(): string {
+    const r = this.#request;
+    return typeof r === 'string' ? r.slice(0, Math.max(r.indexOf(' '), 0)) : r.method;
+  }
+
+  #armTimerJ(): void {
+    const env = this.#env;
+    if (env.timerJ !== undefined) {
+      env.timerJ.add(this);
+      return;
+    }
+    this.#timerJ = new TransactionTimer(env.clock, () => this.#onTimerJ());
+    this.#timerJ.start(transactionTimeout(env.timers));
+  }
+
+  #responseBytes(): Buffer | undefined {
+    const r = this.#response;
+    if (r === undefined) return undefined;
+    return typeof r === 'string' ? Buffer.from(r, 'latin1') : r.bytes();
+  }
+
   #onTimerJ(): void {
     if (this.#state === 'Completed') this.#terminate();
   }
@@ -156,7 +201,7 @@ export class NonInviteServerTransaction {
   #terminate(): void {
     this.#timerJ?.stop();
     this.#transition('Terminated');
-    this.#hooks.onTerminated?.(this);
+    this.#env.hooks.onTerminated?.(this);
   }
 
   #transition(next: NonInviteServerState): void {

@@ -9,10 +9,23 @@ import { SipRequest } from '../message/sip-message.js';
 
 const COPIED = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
 
-/** `METHOD Request-URI` as a string of its own (a slice would keep the parsed message alive). */
+/** Distinct request lines shared between completed transactions (bounded memory). */
+const MAX_SHARED_LINES = 1024;
+const sharedLines = new Map<string, string>();
+
+/**
+ * `METHOD Request-URI` as a string of its own (a slice would keep the parsed message alive),
+ * one string for every transaction with the same line (every REGISTER of a domain has one).
+ */
 export function requestLine(request: SipRequest): string {
   const line = `${request.method} ${request.uri}`;
-  return Buffer.from(line, 'utf8').toString('utf8');
+  let own = sharedLines.get(line);
+  if (own === undefined) {
+    own = Buffer.from(line, 'utf8').toString('utf8');
+    if (sharedLines.size >= MAX_SHARED_LINES) sharedLines.clear();
+    sharedLines.set(own, own);
+  }
+  return own;
 }
 
 /**

@@ -13,9 +13,11 @@ import { resolveTimers, transactionTimeout, type TimerConfig } from './timer-con
 import type {
   ClientTransaction,
   ServerTransaction,
+  ServerTransactionEnv,
   ServerTransactionHooks,
 } from './transaction.js';
 import { TransactionError, TransactionErrorCode } from './transaction-error.js';
+import { TransactionTable } from './transaction-table.js';
 import { clientKey, detachKey, isLegacyKey, ownServerKey, serverKey } from './transaction-key.js';
 import type { ClientTransactionHandler, TransactionUser } from './transaction-user.js';
 import type { TransactionTransport } from './wire-message.js';
@@ -59,8 +61,8 @@ export class TransactionLayer {
   readonly #transport: TransactionTransport;
   readonly #clock: Clock;
   readonly #logger: TransactionLogger | undefined;
-  readonly #client = new Map<string, ClientTransaction>();
-  readonly #server = new Map<string, ServerTransaction>();
+  readonly #client = new TransactionTable<ClientTransaction>();
+  readonly #server = new TransactionTable<ServerTransaction>();
   #user: TransactionUser | undefined;
   #strayResponses = 0;
   #strayAcks = 0;
@@ -68,14 +70,16 @@ export class TransactionLayer {
   /** Timer J of every non-INVITE server transaction (RFC 3261 §17.2.2: 64*T1 for all). */
   readonly #timerJ: DeadlineQueue<Expirable>;
   readonly #statelessChallenges: readonly string[];
+  /** Shared by every non-INVITE server transaction of this layer. */
+  readonly #serverEnv: ServerTransactionEnv;
 
   readonly #dropClient = (tx: ClientTransaction): void => {
-    if (this.#client.get(tx.key) === tx) this.#client.delete(tx.key);
+    this.#client.delete(tx);
   };
 
   readonly #serverHooks: ServerTransactionHooks = {
     onTerminated: (tx) => {
-      if (this.#server.get(tx.key) === tx) this.#server.delete(tx.key);
+      this.#server.delete(tx);
     },
     onError: (error, tx) => {
       this.#user?.onServerTransactionError?.(error, tx);
@@ -89,6 +93,14 @@ export class TransactionLayer {
     this.#logger = options.logger;
     this.#timerJ = new DeadlineQueue(this.#clock, transactionTimeout(this.timers));
     this.#statelessChallenges = options.statelessChallenges ?? ['REGISTER'];
+    this.#serverEnv = {
+      transport: this.#transport,
+      clock: this.#clock,
+      timers: this.timers,
+      hooks: this.#serverHooks,
+      timerJ: this.#timerJ,
+      statelessChallenges: this.#statelessChallenges,
+    };
   }
 
   setUser(user: TransactionUser): void {
@@ -181,8 +193,8 @@ export class TransactionLayer {
 
   /** Stops every timer and forgets every transaction (shutdown). */
   dispose(): void {
-    for (const tx of [...this.#client.values()]) tx.dispose();
-    for (const tx of [...this.#server.values()]) tx.dispose();
+    for (const tx of this.#client.list()) tx.dispose();
+    for (const tx of this.#server.list()) tx.dispose();
     this.#client.clear();
     this.#server.clear();
     this.#timerJ.clear();
@@ -229,22 +241,21 @@ export class TransactionLayer {
       return;
     }
     const key = detachKey(parsedKey);
-    const options = {
-      request,
-      flow: incoming.flow,
-      target: serverResponseTarget(request, incoming.flow),
-      transport: this.#transport,
-      clock: this.#clock,
-      timers: this.timers,
-      hooks: this.#serverHooks,
-      key,
-      timerJ: this.#timerJ,
-      statelessChallenge: this.#statelessChallenges.includes(request.method),
-    };
+    const flow = incoming.flow;
+    const target = serverResponseTarget(request, flow);
     const tx =
       request.method === 'INVITE'
-        ? new InviteServerTransaction(options)
-        : new NonInviteServerTransaction(options);
+        ? new InviteServerTransaction({
+            request,
+            flow,
+            target,
+            transport: this.#transport,
+            clock: this.#clock,
+            timers: this.timers,
+            hooks: this.#serverHooks,
+            key,
+          })
+        : new NonInviteServerTransaction({ request, flow, target, key }, this.#serverEnv);
     this.#server.set(key, tx);
     try {
       user.onRequest(tx, incoming);
@@ -268,16 +279,28 @@ export class TransactionLayer {
   }
 }
 
-/** RFC 3261 §18.2.2 target; RFC 3581 §4: a UDP reply to the source goes out of the receiving socket. */
+/**
+ * RFC 3261 §18.2.2 target; RFC 3581 §4: a UDP reply to the source goes out of the receiving
+ * socket. A completed transaction keeps its target for 64*T1, so the usual reply to the source
+ * is one object literal (no property added later) whose strings are the shared flow's.
+ */
 function serverResponseTarget(request: SipRequest, flow: Flow): Target {
   const target = responseTarget(request, flow);
+  const remote = flow.remote;
   if (
     target.flowId === undefined &&
     flow.flowId !== undefined &&
-    target.port === flow.remote.port &&
-    target.address === flow.remote.address
+    target.port === remote.port &&
+    target.address === remote.address
   ) {
-    target.flowId = flow.flowId;
+    const t: Target = {
+      protocol: target.protocol,
+      address: remote.address,
+      port: remote.port,
+      flowId: flow.flowId,
+    };
+    if (target.serverName !== undefined) t.serverName = target.serverName;
+    return t;
   }
   return target;
 }

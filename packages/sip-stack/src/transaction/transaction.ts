@@ -55,6 +55,38 @@ export interface ServerTransactionOptions {
   statelessChallenge?: boolean;
 }
 
+/** What every server transaction of a layer shares: one object, not one copy per transaction. */
+export interface ServerTransactionEnv {
+  readonly transport: TransactionTransport;
+  readonly clock: Clock;
+  readonly timers: TimerConfig;
+  readonly hooks: Partial<ServerTransactionHooks>;
+  /** See `ServerTransactionOptions.timerJ`. */
+  readonly timerJ: DeadlineQueue<Expirable> | undefined;
+  /** Methods whose 401/407 go out statelessly (see `ServerTransactionOptions.statelessChallenge`). */
+  readonly statelessChallenges: readonly string[];
+}
+
+/** What a transaction layer gives each new server transaction besides its shared env. */
+export interface ServerTransactionStart {
+  request: SipRequest;
+  flow: Flow;
+  target: Target;
+  key: string;
+}
+
+/** The env of a transaction made from `ServerTransactionOptions` alone (no layer). */
+export function serverEnv(options: ServerTransactionOptions): ServerTransactionEnv {
+  return {
+    transport: options.transport,
+    clock: options.clock,
+    timers: options.timers,
+    hooks: options.hooks ?? {},
+    timerJ: options.timerJ,
+    statelessChallenges: options.statelessChallenge === true ? [options.request.method] : [],
+  };
+}
+
 /** Throws when `table` does not allow `from → to`: an illegal move is a bug, never peer input. */
 export function assertTransition<S extends string>(
   machine: string,

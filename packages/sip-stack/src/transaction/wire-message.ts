@@ -25,6 +25,12 @@ export interface WireOwner {
   receiveTransportError(cause: unknown): void;
   /** @internal The first send went out over `flow` (§18.1.1 may have moved it to a stream). */
   wireFlow?(flow: Flow): void;
+  /**
+   * @internal With `keepBytesOnly`: the first send went out and these are its bytes (latin1) and
+   * where retransmissions go. An owner that takes them keeps them itself and lets the wire
+   * message go (see `WireMessage.fromBytes`); otherwise the wire message keeps them.
+   */
+  wireKept?(bytes: string, target: Target): void;
 }
 
 /** The placeholder sent-by the transport replaces with its listening point. */
@@ -54,7 +60,7 @@ export class WireMessage implements SendReport {
 
   constructor(
     transport: TransactionTransport,
-    message: SipMessage,
+    message: SipMessage | undefined,
     target: Target,
     owner: WireOwner,
   ) {
@@ -62,6 +68,22 @@ export class WireMessage implements SendReport {
     this.#message = message;
     this.#target = target;
     this.#owner = owner;
+  }
+
+  /**
+   * A message that was sent before and is now only bytes (see `WireOwner.wireKept`): `resend`
+   * sends them again, as one Buffer reused for every retransmission.
+   */
+  static fromBytes(
+    transport: TransactionTransport,
+    bytes: string,
+    target: Target,
+    owner: WireOwner,
+  ): WireMessage {
+    const wire = new WireMessage(transport, undefined, target, owner);
+    wire.#delivered = true;
+    wire.#buffer = Buffer.from(bytes, 'latin1');
+    return wire;
   }
 
   /** The message; undefined once only its bytes are kept (see `keepBytesOnly`). */
@@ -139,7 +161,7 @@ export class WireMessage implements SendReport {
     this.#delivered = true;
     this.#flow = flow;
     // Retransmissions go over the flow the first copy used (same socket; stream if §18.1.1 switched).
-    this.#target = flowTarget(flow, this.#target);
+    if (!sameFlow(this.#target, flow)) this.#target = flowTarget(flow, this.#target);
     this.#owner.wireFlow?.(flow);
     if (this.#keepSent && bytes !== undefined) this.#buffer ??= bytes;
     if (this.#bytesOnly) this.#compact(bytes);
@@ -155,10 +177,12 @@ export class WireMessage implements SendReport {
     const buffer = this.#buffer ?? sent ?? this.#serialise();
     if (buffer === undefined) return;
     // A flat latin1 copy of the bytes: no pooled Buffer slab stays alive for the wait.
-    this.#kept = buffer.toString('latin1');
+    const kept = buffer.toString('latin1');
     this.#buffer = undefined;
     this.#message = undefined;
     this.#flow = undefined; // #target already names where retransmissions go
+    if (this.#owner.wireKept !== undefined) this.#owner.wireKept(kept, this.#target);
+    else this.#kept = kept;
   }
 
   #serialise(): Buffer | undefined {
@@ -170,6 +194,17 @@ export class WireMessage implements SendReport {
     this.#buffer = m.toBuffer();
     return this.#buffer;
   }
+}
+
+/** The target already names the flow (the usual UDP response: rport and the receiving socket). */
+function sameFlow(target: Target, flow: Flow): boolean {
+  return (
+    target.flowId !== undefined &&
+    target.flowId === flow.flowId &&
+    target.protocol === flow.protocol &&
+    target.port === flow.remote.port &&
+    target.address === flow.remote.address
+  );
 }
 
 function flowTarget(flow: Flow, previous: Target): Target {

@@ -5,7 +5,7 @@ import { DeadlineQueue } from '../../src/transaction/deadline-queue.js';
 import { TransactionLayer } from '../../src/transaction/transaction-layer.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { flush, RecordingTransport } from '../support/recording-transport.js';
-import { incoming, request } from './messages.js';
+import { flow, incoming, request } from './messages.js';
 
 function setup(statelessChallenges?: readonly string[]) {
   const clock = new ManualClock();
@@ -88,6 +88,43 @@ t.test(
     h.clock.advance(64 * 500);
     t.equal(tx.state, 'Terminated', 'Timer J of the shared queue');
     t.equal(h.layer.stats().serverTransactions, 0);
+    t.end();
+  },
+);
+
+t.test(
+  'non-INVITE server tx: a UDP reply to the source keeps one target (the flow the response went out on)',
+  async (t) => {
+    const h = setup();
+    const udp = { ...flow('udp'), flowId: 'udp:127.0.0.1:5060->192.0.2.10:5070' };
+    udp.remote = { address: '192.0.2.10', port: 5070 };
+    const req = request({
+      method: 'REGISTER',
+      uri: 'sip:example.com',
+      viaParams: 'rport=5070;received=192.0.2.10',
+    });
+    h.layer.receive(incoming(req, udp));
+    const tx = h.requests[0];
+    if (tx === undefined) throw new Error('no transaction');
+    const target = tx.target;
+    t.same(
+      [target.address, target.port, target.flowId, target.address === udp.remote.address],
+      ['192.0.2.10', 5070, udp.flowId, true],
+      'RFC 3581 §4: to the source, out of the receiving socket',
+    );
+    tx.respond(createResponse(tx.request, 200, undefined, { toTag: 'b1' }));
+    await flush();
+    t.equal(tx.state, 'Completed');
+    t.equal(tx.target, target, 'the flow it went out on is the target it had: no copy kept');
+    h.layer.receive(incoming(req, udp));
+    await flush();
+    t.same(
+      h.transport.sent.map((s) => [s.target.address, s.target.port]),
+      [
+        ['192.0.2.10', 5070],
+        ['192.0.2.10', 5070],
+      ],
+    );
     t.end();
   },
 );
