@@ -46,25 +46,41 @@ function encodeExtValue(v: string): string {
   return `UTF-8''${encodeURIComponent(v).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
 
-function readUsername(params: Map<string, AuthParamValue>): string | { error: string } {
-  const plain = params.get('username');
-  const ext = params.get('username*');
+/** The directives of a Digest credentials value, as written (quotes removed). */
+export interface DigestFields {
+  username?: string | undefined;
+  /** `username*` (RFC 7616 §3.4.4). */
+  usernameExt?: string | undefined;
+  realm?: string | undefined;
+  nonce?: string | undefined;
+  uri?: string | undefined;
+  response?: string | undefined;
+  algorithm?: string | undefined;
+  cnonce?: string | undefined;
+  nc?: string | undefined;
+  qop?: string | undefined;
+  opaque?: string | undefined;
+  userhash?: string | undefined;
+}
+
+function readUsername(f: DigestFields): string | { error: string } {
   // RFC 7616 §3.4.4: username and username* MUST NOT both be present
-  if (plain !== undefined && ext !== undefined) return { error: 'both username and username*' };
-  if (plain !== undefined) return plain.value;
-  if (ext === undefined) return { error: 'missing username' };
-  const decoded = decodeExtValue(ext.value);
+  if (f.username !== undefined && f.usernameExt !== undefined)
+    return { error: 'both username and username*' };
+  if (f.username !== undefined) return f.username;
+  if (f.usernameExt === undefined) return { error: 'missing username' };
+  const decoded = decodeExtValue(f.usernameExt);
   return decoded ?? { error: 'bad username*' };
 }
 
-function readQop(v: AuthParamValue | undefined): DigestQop | undefined | { error: string } {
+function readQop(v: string | undefined): DigestQop | undefined | { error: string } {
   if (v === undefined) return undefined;
-  const q = v.value.toLowerCase();
+  const q = v.toLowerCase();
   if (q === 'auth' || q === 'auth-int') return q;
-  return { error: `unsupported qop ${v.value}` };
+  return { error: `unsupported qop ${v}` };
 }
 
-function req(params: Map<string, AuthParamValue>, name: string): string | undefined {
+function value(params: Map<string, AuthParamValue>, name: string): string | undefined {
   return params.get(name)?.value;
 }
 
@@ -79,25 +95,39 @@ export function parseDigestCredentials(value: string): DigestCredentialsResult {
 export function digestCredentialsFrom({ scheme, params }: AuthParams): DigestCredentialsResult {
   if (scheme.toLowerCase() !== 'digest')
     return { ok: false, reason: `scheme ${scheme} is not Digest` };
-  const username = readUsername(params);
+  return credentialsFromFields({
+    username: value(params, 'username'),
+    usernameExt: value(params, 'username*'),
+    realm: value(params, 'realm'),
+    nonce: value(params, 'nonce'),
+    uri: value(params, 'uri'),
+    response: value(params, 'response'),
+    algorithm: value(params, 'algorithm'),
+    cnonce: value(params, 'cnonce'),
+    nc: value(params, 'nc'),
+    qop: value(params, 'qop'),
+    opaque: value(params, 'opaque'),
+    userhash: value(params, 'userhash'),
+  });
+}
+
+/** The credentials the directives of a Digest value make, checked (RFC 7616 §3.4). */
+export function credentialsFromFields(f: DigestFields): DigestCredentialsResult {
+  const username = readUsername(f);
   if (typeof username !== 'string') return { ok: false, reason: username.error };
-  const realm = req(params, 'realm');
-  const nonce = req(params, 'nonce');
-  const uri = req(params, 'uri');
-  const response = req(params, 'response');
+  const { realm, nonce, uri, response } = f;
   if (realm === undefined || nonce === undefined || uri === undefined || response === undefined) {
     return { ok: false, reason: 'missing realm, nonce, uri or response' };
   }
   if (!HEX.test(response)) return { ok: false, reason: 'response is not hex' };
-  const algToken = req(params, 'algorithm');
+  const algToken = f.algorithm;
   const algorithm = algToken === undefined ? 'MD5' : parseDigestAlgorithm(algToken);
   if (algorithm === undefined)
     return { ok: false, reason: `unsupported algorithm ${algToken ?? ''}` };
-  const qop = readQop(params.get('qop'));
+  const qop = readQop(f.qop);
   if (typeof qop === 'object') return { ok: false, reason: qop.error };
   const cred: DigestCredentials = { username, realm, nonce, uri, response, algorithm };
-  const cnonce = req(params, 'cnonce');
-  const nc = req(params, 'nc');
+  const { cnonce, nc } = f;
   if (qop !== undefined) {
     // RFC 7616 §3.4: cnonce and nc MUST be sent when qop is
     if (cnonce === undefined || nc === undefined)
@@ -107,10 +137,8 @@ export function digestCredentialsFrom({ scheme, params }: AuthParams): DigestCre
     cred.cnonce = cnonce;
     cred.nc = nc;
   }
-  const opaque = req(params, 'opaque');
-  if (opaque !== undefined) cred.opaque = opaque;
-  const userhash = req(params, 'userhash');
-  if (userhash !== undefined) cred.userhash = userhash.toLowerCase() === 'true';
+  if (f.opaque !== undefined) cred.opaque = f.opaque;
+  if (f.userhash !== undefined) cred.userhash = f.userhash.toLowerCase() === 'true';
   return { ok: true, value: cred };
 }
 

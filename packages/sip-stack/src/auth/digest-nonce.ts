@@ -22,6 +22,8 @@ const MAC_CHARS = 40;
 const NONCE_CHARS = BODY_CHARS + MAC_CHARS;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const TWO_32 = 0x1_0000_0000;
+/** Nonces this instance minted last, remembered to check them without hashing (power of 2). */
+const MINTED_RING = 4096;
 /** Opaque values remembered per realm before the memo is cleared (bounded memory). */
 const MAX_OPAQUE_MEMO = 1024;
 
@@ -66,6 +68,10 @@ function sameText(a: string, b: string): boolean {
  * unique per instance, unpredictable to peers through the MAC. A nonce is checked without server
  * state; binding the realm stops reuse across realms (RFC 7616 §5.4 / §5.5: the server chooses how
  * nonces are built and how long they live).
+ *
+ * The last nonces minted here are remembered in a ring indexed by their counter: a client answers
+ * a challenge within a round trip, so its nonce is usually still there and is checked by string
+ * comparison instead of two hashes. Anything else is checked by its MAC, as every node can.
  */
 export class DigestNonce {
   #keys: MacKey[];
@@ -73,8 +79,15 @@ export class DigestNonce {
   #maxSkewMs: number;
   #salt = randomBytes(6);
   #counter = 0;
+  /** Flips when the counter wraps and a new salt starts (see `id`). */
+  #odd = false;
   readonly #body = Buffer.alloc(BODY_LEN);
+  /** The body of the nonce being checked, decoded. */
+  readonly #decoded = Buffer.alloc(BODY_LEN);
   readonly #opaqueMemo = new Map<string, string>();
+  /** Nonce and realm minted with counter c, at c % MINTED_RING (same salt only). */
+  readonly #minted: (string | undefined)[] = new Array<string | undefined>(MINTED_RING);
+  readonly #mintedRealm: (string | undefined)[] = new Array<string | undefined>(MINTED_RING);
 
   constructor(options: DigestNonceOptions) {
     if (options.secrets.length === 0)
@@ -84,6 +97,10 @@ export class DigestNonce {
     this.#maxSkewMs = options.maxSkewMs ?? 5000;
   }
 
+  /**
+   * A fresh nonce for `realm`. The realm string is remembered with the nonce for a while: pass
+   * one of your own, not a slice of a message.
+   */
   create(realm: string): string {
     const buf = this.#body;
     const ms = Math.max(0, Math.floor(this.#now()));
@@ -92,23 +109,59 @@ export class DigestNonce {
     if (this.#counter === 0xffff_ffff) {
       this.#counter = 0;
       this.#salt = randomBytes(6);
+      this.#odd = !this.#odd;
+      this.#minted.fill(undefined);
+      this.#mintedRealm.fill(undefined);
     }
     this.#salt.copy(buf, 8);
-    buf.writeUInt32BE(++this.#counter, 14);
+    const counter = ++this.#counter;
+    buf.writeUInt32BE(counter, 14);
     const body = buf.toString('base64url');
-    return body + mac(this.#keys[0] as MacKey, body, realm);
+    const nonce = body + mac(this.#keys[0] as MacKey, body, realm);
+    const slot = counter & (MINTED_RING - 1);
+    this.#minted[slot] = nonce;
+    this.#mintedRealm[slot] = realm;
+    return nonce;
   }
 
   /** Checks integrity and realm binding; freshness is the caller's policy (see `issuedAt`). */
   check(nonce: string, realm: string): NonceCheck {
     if (nonce.length !== NONCE_CHARS || !BASE64URL.test(nonce)) return { valid: false };
-    const body = nonce.slice(0, BODY_CHARS);
-    const sent = nonce.slice(BODY_CHARS);
-    if (!this.#keys.some((key) => sameText(mac(key, body, realm), sent))) return { valid: false };
-    const buf = Buffer.from(body, 'base64url');
+    const own = this.#decode(nonce);
+    const buf = this.#decoded;
+    if (own === undefined || !this.#wasMinted(nonce, own, realm)) {
+      const body = nonce.slice(0, BODY_CHARS);
+      const sent = nonce.slice(BODY_CHARS);
+      if (!this.#keys.some((key) => sameText(mac(key, body, realm), sent))) return { valid: false };
+    }
     const issuedAt = buf.readUInt32BE(0) * TWO_32 + buf.readUInt32BE(4);
     if (issuedAt > this.#now() + this.#maxSkewMs) return { valid: false };
     return { valid: true, issuedAt };
+  }
+
+  /**
+   * A short identity of a nonce that `check` found valid, for replay tracking: its counter when
+   * this instance minted it with the current salt (negated every other salt, so that counters of
+   * the salt before never meet the new ones), else its body (timestamp, salt, counter), which a
+   * valid MAC makes unique.
+   */
+  id(nonce: string): number | string {
+    const counter = this.#decode(nonce);
+    if (counter === undefined) return nonce.slice(0, BODY_CHARS);
+    return this.#odd ? -counter : counter;
+  }
+
+  /** Decodes the body into #decoded; the counter when the salt is ours. */
+  #decode(nonce: string): number | undefined {
+    const buf = this.#decoded;
+    if (buf.write(nonce.slice(0, BODY_CHARS), 0, BODY_LEN, 'base64url') !== BODY_LEN)
+      return undefined;
+    return this.#salt.compare(buf, 8, 14) === 0 ? buf.readUInt32BE(14) : undefined;
+  }
+
+  #wasMinted(nonce: string, counter: number, realm: string): boolean {
+    const slot = counter & (MINTED_RING - 1);
+    return this.#minted[slot] === nonce && this.#mintedRealm[slot] === realm;
   }
 
   /** An opaque value bound to the realm, checkable without state (RFC 7616 §3.3 `opaque`). */

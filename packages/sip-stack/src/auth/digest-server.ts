@@ -13,8 +13,14 @@ import {
   type DigestResponseParams,
 } from './digest-algorithm.js';
 import { AuthConfigError } from './auth-config-error.js';
-import { formatDigestChallenge } from './digest-challenge.js';
-import { digestCredentialsFrom, type DigestCredentials } from './digest-credentials.js';
+import { ChallengeTemplates } from './challenge-templates.js';
+import {
+  credentialsFromFields,
+  digestCredentialsFrom,
+  type DigestCredentials,
+  type DigestCredentialsResult,
+} from './digest-credentials.js';
+import { readDigestFields } from './read-digest-fields.js';
 import { DigestNonce, type DigestSecret } from './digest-nonce.js';
 import { NonceCountWindow } from './nonce-count-window.js';
 import { parseAuthParams } from './parse-auth-params.js';
@@ -107,11 +113,6 @@ export interface DigestChallengeHeaders {
 
 const wallClock = { now: () => Date.now() };
 
-/** Stands for the nonce in a challenge template (base64url nonces never contain it). */
-const NONCE_SLOT = '\u0000nonce\u0000';
-/** Challenge templates kept (per realm and stale flag) before the memo is cleared. */
-const MAX_TEMPLATES = 1024;
-
 /** badRequest: answer 400 instead of a new challenge. */
 interface Failure {
   fail: DigestFailureReason;
@@ -139,7 +140,7 @@ export class DigestServer {
   #opaque: boolean;
   #checkUri: boolean;
   #userhashLookup: UserhashLookup | undefined;
-  readonly #templateMemo = new Map<string, (readonly [string, string])[]>();
+  readonly #templates: ChallengeTemplates;
 
   constructor(options: DigestServerOptions) {
     this.#realm = options.realm;
@@ -170,6 +171,12 @@ export class DigestServer {
     this.#opaque = options.opaque ?? true;
     this.#checkUri = options.checkUri ?? true;
     this.#userhashLookup = options.userhashLookup;
+    this.#templates = new ChallengeTemplates({
+      algorithms: this.#algorithms,
+      qop: this.#qop,
+      opaque: this.#opaque ? (realm) => this.#nonces.opaque(realm) : undefined,
+      userhash: this.#userhashLookup !== undefined,
+    });
   }
 
   get mode(): DigestMode {
@@ -182,36 +189,11 @@ export class DigestServer {
 
   /** Challenge header values, one per offered algorithm, in order of preference (RFC 8760 §2.4). */
   challenge(realm: string, options: { stale?: boolean } = {}): DigestChallengeHeaders {
-    const nonce = this.#nonces.create(realm);
-    const templates = this.#templates(realm, options.stale === true);
-    const values = templates.map(([before, after]) => before + nonce + after);
+    const templates = this.#templates.of(realm);
+    const values = templates.values(this.#nonces.create(templates.realm), options.stale === true);
     return this.#mode === 'www'
       ? { status: 401, name: 'WWW-Authenticate', values }
       : { status: 407, name: 'Proxy-Authenticate', values };
-  }
-
-  /** The challenge values of a realm split around the nonce, formatted once per realm. */
-  #templates(realm: string, stale: boolean): (readonly [string, string])[] {
-    const key = stale ? `1${realm}` : `0${realm}`;
-    let t = this.#templateMemo.get(key);
-    if (t === undefined) {
-      t = this.#algorithms.map((algorithm) => {
-        const full = formatDigestChallenge({
-          realm,
-          nonce: NONCE_SLOT,
-          algorithm,
-          stale,
-          userhash: this.#userhashLookup !== undefined,
-          ...(this.#qop.length > 0 ? { qop: this.#qop } : {}),
-          ...(this.#opaque ? { opaque: this.#nonces.opaque(realm) } : {}),
-        });
-        const at = full.lastIndexOf(NONCE_SLOT);
-        return [full.slice(0, at), full.slice(at + NONCE_SLOT.length)] as const;
-      });
-      if (this.#templateMemo.size >= MAX_TEMPLATES) this.#templateMemo.clear();
-      this.#templateMemo.set(key, t);
-    }
-    return t;
   }
 
   /** A 401/407 response to `request` carrying a fresh challenge. */
@@ -297,7 +279,11 @@ export class DigestServer {
     if (this.#clock.now() - checked.issuedAt > this.#nonceTtlMs)
       return this.#fail(request, { fail: 'stale', detail: 'nonce expired' }, true);
     if (c.qop !== undefined) {
-      const verdict = this.#window.accept(c.nonce, checked.issuedAt, parseInt(c.nc ?? '0', 16));
+      const verdict = this.#window.accept(
+        this.#nonces.id(c.nonce),
+        checked.issuedAt,
+        parseInt(c.nc ?? '0', 16),
+      );
       // RFC 7616 §3.4: a repeated nonce-count is a replay; answer with a fresh nonce (stale=true)
       if (verdict === 'replay')
         return this.#fail(request, { fail: 'replay', detail: 'nonce-count reused' }, true);
@@ -324,6 +310,13 @@ export class DigestServer {
     let malformed: string | undefined;
     let digestSeen = false;
     for (const line of lines) {
+      const fields = readDigestFields(line);
+      if (fields !== undefined) {
+        digestSeen = true;
+        // RFC 3261 §22.3: credentials for other realms belong to other proxies
+        if (fields.realm !== realm) continue;
+        return foundCredentials(credentialsFromFields(fields));
+      }
       const p = parseAuthParams(line);
       if (!p.ok) {
         malformed ??= p.reason;
@@ -333,14 +326,7 @@ export class DigestServer {
       digestSeen = true;
       // RFC 3261 §22.3: credentials for other realms belong to other proxies
       if (p.value.params.get('realm')?.value !== realm) continue;
-      const creds = digestCredentialsFrom(p.value);
-      // RFC 7235 §3.1 / RFC 7616 §3.4: unparseable credentials get 400, an unknown algorithm a new challenge
-      if (creds.ok) return { creds: creds.value };
-      return {
-        fail: 'malformed',
-        detail: creds.reason,
-        badRequest: !creds.reason.startsWith('unsupported algorithm'),
-      };
+      return foundCredentials(digestCredentialsFrom(p.value));
     }
     if (malformed !== undefined) return { fail: 'malformed', detail: malformed, badRequest: true };
     return digestSeen
@@ -393,6 +379,16 @@ export class DigestServer {
         : this.challengeResponse(request, { stale });
     return { ok: false, reason: f.fail, detail: f.detail, response };
   }
+}
+
+/** RFC 7235 §3.1 / RFC 7616 §3.4: unparseable credentials get 400, an unknown algorithm a new challenge. */
+function foundCredentials(creds: DigestCredentialsResult): Found {
+  if (creds.ok) return { creds: creds.value };
+  return {
+    fail: 'malformed',
+    detail: creds.reason,
+    badRequest: !creds.reason.startsWith('unsupported algorithm'),
+  };
 }
 
 /** RFC 3261 §19.1.4 equality when both parse, exact text otherwise. */

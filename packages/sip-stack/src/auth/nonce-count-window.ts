@@ -7,6 +7,9 @@ export interface NonceCountWindowOptions {
 
 export type NonceCountVerdict = 'ok' | 'replay' | 'forgotten';
 
+/** A nonce, or a shorter identity of it (see DigestNonce#id). */
+export type NonceKey = string | number;
+
 interface Utf8Codec {
   utf8Write(s: string, offset: number): number;
   utf8Slice(start: number, end: number): string;
@@ -26,37 +29,37 @@ function ownCopy(s: string): string {
   return codec.utf8Slice(0, codec.utf8Write(s, 0));
 }
 
-interface Entry {
-  issuedAt: number;
-  max: number;
-  /** bit i set = nc (max - i) was used. */
-  seen: bigint;
-  /** Use counter value at the last use (see `#evict`). */
-  used: number;
-}
-
-/** Queue slots consumed before the queue arrays are compacted. */
-const COMPACT_AFTER = 1024;
+/** Slots allocated at first; the tables double up to `maxNonces`. */
+const INITIAL_SLOTS = 1024;
+const NONE = -1;
 
 /**
  * Replay protection for nonce-counts (RFC 7616 §3.4 / §5.5): per nonce, the highest nc and a
- * sliding bitmap of the ones below it, in bounded memory. When the map is full the least recently
- * used entry goes: entries wait in a queue in order of use, and one used again since it was queued
- * is queued again instead of evicted (no walk over a Map's deleted slots, which costs tens of
- * microseconds per eviction on a large map). When an entry is evicted its issue time raises a
+ * sliding 64-bit bitmap of the ones below it, in bounded memory. The entries live in typed arrays
+ * indexed by slot (no object, BigInt or heap number per nonce); a Map finds a nonce's slot, and
+ * a doubly linked list through the slots keeps them in order of use, so the least recently used
+ * is evicted in O(1) when the table is full. When an entry is evicted its issue time raises a
  * watermark: a nonce issued at or before the watermark that has no entry may have been forgotten,
  * so it is answered `forgotten` (the server then sends stale=true) rather than trusted.
  */
 export class NonceCountWindow {
-  #entries = new Map<string, Entry>();
-  #maxNonces: number;
-  #window: number;
+  readonly #slots = new Map<NonceKey, number>();
+  readonly #maxNonces: number;
+  readonly #window: number;
   #watermark = Number.NEGATIVE_INFINITY;
-  #uses = 0;
-  /** Eviction queue: nonce and its use counter when queued, from `#head` on. */
-  #queue: string[] = [];
-  #queued: number[] = [];
-  #head = 0;
+  #keys: (NonceKey | undefined)[] = [];
+  #issuedAt = new Float64Array(0);
+  /** Highest nc seen (nc is 8 hex digits: below 2**32). */
+  #max = new Uint32Array(0);
+  /** Bit i set = nc (max - i) was used; bits 0-31 and 32-63. */
+  #seenLo = new Uint32Array(0);
+  #seenHi = new Uint32Array(0);
+  /** Use order: #oldest ... #newest through #newer / #older. */
+  #newer = new Int32Array(0);
+  #older = new Int32Array(0);
+  #oldest = NONE;
+  #newest = NONE;
+  #used = 0;
 
   constructor(options: NonceCountWindowOptions = {}) {
     this.#maxNonces = Math.max(1, options.maxNonces ?? 50_000);
@@ -64,59 +67,115 @@ export class NonceCountWindow {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#slots.size;
   }
 
   /** Records `nc` for `nonce` when it has not been used; call only after the response verified. */
-  accept(nonce: string, issuedAt: number, nc: number): NonceCountVerdict {
-    const entry = this.#entries.get(nonce);
-    if (entry === undefined) {
+  accept(nonce: NonceKey, issuedAt: number, nc: number): NonceCountVerdict {
+    const slot = this.#slots.get(nonce);
+    if (slot === undefined) {
       if (issuedAt <= this.#watermark) return 'forgotten';
-      while (this.#entries.size >= this.#maxNonces && this.#evict());
-      const key = ownCopy(nonce);
-      const used = ++this.#uses;
-      this.#entries.set(key, { issuedAt, max: nc, seen: 1n, used });
-      this.#queue.push(key);
-      this.#queued.push(used);
+      this.#add(typeof nonce === 'string' ? ownCopy(nonce) : nonce, issuedAt, nc);
       return 'ok';
     }
-    entry.used = ++this.#uses; // LRU touch, settled when the entry reaches the queue's head
-    if (nc > entry.max) {
-      const shift = nc - entry.max;
-      entry.seen = shift >= 64 ? 1n : ((entry.seen << BigInt(shift)) | 1n) & 0xffffffffffffffffn;
-      entry.max = nc;
+    this.#touch(slot);
+    const max = this.#max[slot] as number;
+    if (nc > max) {
+      this.#shift(slot, nc - max);
+      this.#max[slot] = nc;
       return 'ok';
     }
-    const back = entry.max - nc;
+    const back = max - nc;
     if (back >= this.#window) return 'replay';
-    const bit = 1n << BigInt(back);
-    if ((entry.seen & bit) !== 0n) return 'replay';
-    entry.seen |= bit;
+    const seen = back < 32 ? this.#seenLo : this.#seenHi;
+    const bit = back & 31;
+    const word = seen[slot] as number;
+    if (((word >>> bit) & 1) === 1) return 'replay';
+    seen[slot] = word | (1 << bit);
     return 'ok';
   }
 
-  /** Evicts the least recently used entry (queued again when it was used after being queued). */
-  #evict(): boolean {
-    for (;;) {
-      if (this.#head >= this.#queue.length) return false; // every entry is queued: not reached
-      const key = this.#queue[this.#head] as string;
-      const queuedAt = this.#queued[this.#head] as number;
-      this.#head++;
-      if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#queued = this.#queued.slice(this.#head);
-        this.#head = 0;
-      }
-      const entry = this.#entries.get(key);
-      if (entry === undefined) continue;
-      if (entry.used !== queuedAt) {
-        this.#queue.push(key);
-        this.#queued.push(entry.used);
-        continue;
-      }
-      this.#entries.delete(key);
-      if (entry.issuedAt > this.#watermark) this.#watermark = entry.issuedAt;
-      return true;
+  #add(key: NonceKey, issuedAt: number, nc: number): void {
+    let slot: number;
+    if (this.#used < this.#maxNonces) {
+      if (this.#used === this.#keys.length) this.#grow();
+      slot = this.#used++;
+    } else {
+      slot = this.#evictOldest();
+    }
+    this.#keys[slot] = key;
+    this.#slots.set(key, slot);
+    this.#issuedAt[slot] = issuedAt;
+    this.#max[slot] = nc;
+    this.#seenLo[slot] = 1;
+    this.#seenHi[slot] = 0;
+    this.#link(slot);
+  }
+
+  /** Frees the least recently used slot (raising the watermark) and returns it. */
+  #evictOldest(): number {
+    const slot = this.#oldest;
+    this.#unlink(slot);
+    this.#slots.delete(this.#keys[slot] as NonceKey);
+    this.#keys[slot] = undefined;
+    const issuedAt = this.#issuedAt[slot] as number;
+    if (issuedAt > this.#watermark) this.#watermark = issuedAt;
+    return slot;
+  }
+
+  /** The bitmap moves up by `by` (a higher nc arrived); bit 0 is the new highest. */
+  #shift(slot: number, by: number): void {
+    const lo = this.#seenLo[slot] as number;
+    const hi = this.#seenHi[slot] as number;
+    if (by >= 64) {
+      this.#seenHi[slot] = 0;
+      this.#seenLo[slot] = 1;
+    } else if (by >= 32) {
+      this.#seenHi[slot] = by === 32 ? lo : lo << (by - 32);
+      this.#seenLo[slot] = 1;
+    } else {
+      this.#seenHi[slot] = (hi << by) | (lo >>> (32 - by));
+      this.#seenLo[slot] = (lo << by) | 1;
     }
   }
+
+  #touch(slot: number): void {
+    if (slot === this.#newest) return;
+    this.#unlink(slot);
+    this.#link(slot);
+  }
+
+  /** Appends `slot` as the most recently used. */
+  #link(slot: number): void {
+    this.#older[slot] = this.#newest;
+    this.#newer[slot] = NONE;
+    if (this.#newest !== NONE) this.#newer[this.#newest] = slot;
+    else this.#oldest = slot;
+    this.#newest = slot;
+  }
+
+  #unlink(slot: number): void {
+    const older = this.#older[slot] as number;
+    const newer = this.#newer[slot] as number;
+    if (older !== NONE) this.#newer[older] = newer;
+    else this.#oldest = newer;
+    if (newer !== NONE) this.#older[newer] = older;
+    else this.#newest = older;
+  }
+
+  #grow(): void {
+    const n = Math.min(this.#maxNonces, Math.max(INITIAL_SLOTS, this.#keys.length * 2));
+    this.#keys.length = n;
+    this.#issuedAt = grown(this.#issuedAt, new Float64Array(n));
+    this.#max = grown(this.#max, new Uint32Array(n));
+    this.#seenLo = grown(this.#seenLo, new Uint32Array(n));
+    this.#seenHi = grown(this.#seenHi, new Uint32Array(n));
+    this.#newer = grown(this.#newer, new Int32Array(n));
+    this.#older = grown(this.#older, new Int32Array(n));
+  }
+}
+
+function grown<T extends Float64Array | Uint32Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }

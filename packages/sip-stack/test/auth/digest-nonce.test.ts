@@ -106,3 +106,41 @@ t.test('nc window: a nonce in use stays tracked while newer ones come and go (LR
   t.equal(w.accept('n999', 1009, 1), 'replay');
   t.end();
 });
+
+t.test('nonce: a nonce minted long ago (no longer remembered) is still checked by its MAC', (t) => {
+  const now = { t: 1_700_000_000_000 };
+  const c = codec(now);
+  const first = c.create('example.com');
+  for (let i = 0; i < 10_000; i++) c.create('example.com');
+  t.same(c.check(first, 'example.com'), { valid: true, issuedAt: 1_700_000_000_000 });
+  t.notOk(c.check(first, 'other.com').valid, 'still bound to its realm');
+  t.end();
+});
+
+t.test('nonce: the id of our own nonce is its counter, of another instance its body', (t) => {
+  const now = { t: 1_700_000_000_000 };
+  const c = codec(now);
+  const a = c.create('r');
+  const b = c.create('r');
+  t.equal(typeof c.id(a), 'number');
+  t.equal(c.id(b), (c.id(a) as number) + 1, 'one counter per nonce minted');
+  const foreign = codec(now).create('r');
+  t.equal(c.id(foreign), foreign.slice(0, 24), 'timestamp, salt and counter of the other node');
+  t.end();
+});
+
+t.test('nc window: the bitmap spans 64 counts across its two 32-bit words', (t) => {
+  const w = new NonceCountWindow({ window: 64 });
+  t.equal(w.accept(7, 1, 1), 'ok', 'numeric nonce ids are keys too');
+  t.equal(w.accept(7, 1, 40), 'ok');
+  t.equal(w.accept(7, 1, 5), 'ok', '35 below the highest: the high word');
+  t.equal(w.accept(7, 1, 5), 'replay');
+  t.equal(w.accept(7, 1, 1), 'replay', '39 below the highest, seen before the jump');
+  t.equal(w.accept(7, 1, 70), 'ok');
+  t.equal(w.accept(7, 1, 40), 'replay', 'moved up by 30 and still remembered');
+  t.equal(w.accept(7, 1, 6), 'replay', '64 below the highest is outside the window');
+  t.equal(w.accept(7, 1, 7), 'ok', '63 below: the top bit of the high word');
+  t.equal(w.accept(7, 1, 7), 'replay');
+  t.equal(w.accept('7', 1, 1), 'ok', 'a string key is another nonce');
+  t.end();
+});
