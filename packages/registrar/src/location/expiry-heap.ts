@@ -65,35 +65,49 @@ export class ExpiryHeap<T extends HeapItem> {
     return top;
   }
 
-  #swap(i: number, j: number): void {
-    const a = this.#items[i] as T;
-    const b = this.#items[j] as T;
-    this.#items[i] = b;
-    this.#items[j] = a;
-    a.heapIndex = j;
-    b.heapIndex = i;
-  }
-
+  /** Moves the item at `i` up to its place, shifting parents down into the hole. */
   #up(i: number): void {
+    const items = this.#items;
+    const item = items[i] as T;
+    const at = item.at;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if ((this.#items[parent] as T).at <= (this.#items[i] as T).at) return;
-      this.#swap(i, parent);
+      const p = items[parent] as T;
+      if (p.at <= at) break;
+      items[i] = p;
+      p.heapIndex = i;
       i = parent;
     }
+    items[i] = item;
+    item.heapIndex = i;
   }
 
+  /** Moves the item at `i` down to its place, shifting the earlier child up into the hole. */
   #down(i: number): void {
-    const n = this.#items.length;
+    const items = this.#items;
+    const n = items.length;
+    const item = items[i] as T;
+    const at = item.at;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
+      let m = l;
+      let mAt = (items[l] as T).at;
       const r = l + 1;
-      let m = i;
-      if (l < n && (this.#items[l] as T).at < (this.#items[m] as T).at) m = l;
-      if (r < n && (this.#items[r] as T).at < (this.#items[m] as T).at) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
+      if (r < n) {
+        const rAt = (items[r] as T).at;
+        if (rAt < mAt) {
+          m = r;
+          mAt = rAt;
+        }
+      }
+      if (mAt >= at) break;
+      const child = items[m] as T;
+      items[i] = child;
+      child.heapIndex = i;
       i = m;
     }
+    items[i] = item;
+    item.heapIndex = i;
   }
 }

@@ -56,6 +56,11 @@ export interface LocationService {
   lookup(aor: string): Promise<Binding[]>;
   /** Applies a REGISTER's changes atomically; nothing changes when the result is not ok. */
   apply(change: BindingChange): Promise<ApplyResult>;
+  /**
+   * `apply`, answered at once: offered by a service that holds its bindings in this process, so
+   * that a REGISTER costs no promise (the registrar uses it when present).
+   */
+  applyNow?(change: BindingChange): ApplyResult;
   /** Removes one binding (administrative removal). */
   remove(aor: string, key: string): Promise<Binding | undefined>;
   /** Removes every binding that dies with this flow (RFC 5626 §6, the flow closed). */

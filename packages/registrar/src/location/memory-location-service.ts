@@ -45,6 +45,10 @@ export class MemoryLocationService extends TypedEmitter<LocationEvents> implemen
     return Promise.resolve(this.#apply(change));
   }
 
+  applyNow(change: BindingChange): ApplyResult {
+    return this.#apply(change);
+  }
+
   remove(aor: string, key: string): Promise<Binding | undefined> {
     const b = withKey(slotList(this.#aors.get(aor)), key);
     if (b === undefined) return Promise.resolve(undefined);
@@ -135,7 +139,7 @@ export class MemoryLocationService extends TypedEmitter<LocationEvents> implemen
         this.#drop(b);
         removed.push(b);
       } else if (b !== undefined) {
-        const next = new StoredBinding(op.binding, b.registeredAt);
+        const next = StoredBinding.refresh(op.binding, b);
         this.#replace(b, next);
         refreshed.push(next);
         previous.push(b);

@@ -32,28 +32,47 @@ export class StoredBinding implements Binding, HeapItem {
   declare readonly updatedAt: number;
   #heapIndex = -1;
 
-  /** A copy of `b` (first registered at `registeredAt`), with the same optional fields. */
-  constructor(b: Binding, registeredAt: number) {
-    this.aor = b.aor;
-    this.key = b.key;
-    this.uri = b.uri;
-    this.contact = b.contact;
+  /**
+   * A copy of `b` (first registered at `registeredAt`), with the same optional fields. With
+   * `previous` (the binding `b` refreshes), every value equal to the previous binding's is taken
+   * from it: a refresh then keeps one new object and what really changed, instead of fresh copies
+   * of the same strings and objects (less survives the young generation, less is promoted only
+   * to be dropped at the next refresh).
+   */
+  constructor(b: Binding, registeredAt: number, previous?: StoredBinding) {
+    const p = previous;
+    this.aor = same(b.aor, p?.aor);
+    this.key = same(b.key, p?.key);
+    this.uri = same(b.uri, p?.uri);
+    this.contact = same(b.contact, p?.contact);
     this.expiresAt = b.expiresAt;
-    this.callId = b.callId;
+    this.callId = same(b.callId, p?.callId);
     this.cseq = b.cseq;
-    this.source = b.source;
+    this.source = p !== undefined && sameFlow(b.source, p.source) ? p.source : b.source;
     this.outbound = b.outbound;
     this.registeredAt = registeredAt;
     this.updatedAt = b.updatedAt;
     if (b.q !== undefined) this.q = b.q;
-    if (b.instanceId !== undefined) this.instanceId = b.instanceId;
+    if (b.instanceId !== undefined) this.instanceId = same(b.instanceId, p?.instanceId);
     if (b.regId !== undefined) this.regId = b.regId;
     if (b.path !== undefined) this.path = b.path;
-    if (b.received !== undefined) this.received = b.received;
-    if (b.target !== undefined) this.target = b.target;
-    if (b.flowKey !== undefined) this.flowKey = b.flowKey;
+    if (b.received !== undefined)
+      this.received = sameTarget(b.received, p?.received)
+        ? (p?.received ?? b.received)
+        : b.received;
+    if (b.target !== undefined)
+      this.target = sameTarget(b.target, p?.target) ? (p?.target ?? b.target) : b.target;
+    if (b.flowKey !== undefined) this.flowKey = same(b.flowKey, p?.flowKey);
     if (b.userAgent !== undefined) this.userAgent = b.userAgent;
-    if (b.identity !== undefined) this.identity = b.identity;
+    if (b.identity !== undefined)
+      this.identity = sameIdentity(b.identity, p?.identity)
+        ? (p?.identity ?? b.identity)
+        : b.identity;
+  }
+
+  /** The binding `b` refreshing `previous` (same AOR and key); see the constructor. */
+  static refresh(b: Binding, previous: StoredBinding): StoredBinding {
+    return new StoredBinding(b, previous.registeredAt, previous);
   }
 
   /** Deadline in the expiry heap. */
@@ -68,4 +87,45 @@ export class StoredBinding implements Binding, HeapItem {
   set heapIndex(i: number) {
     this.#heapIndex = i;
   }
+}
+
+/** `previous` when it is the same string (a string already kept), else `next`. */
+function same(next: string, previous: string | undefined): string {
+  return next === previous ? previous : next;
+}
+
+function sameFlow(a: Flow, b: Flow): boolean {
+  return (
+    a.protocol === b.protocol &&
+    a.flowId === b.flowId &&
+    a.remote.address === b.remote.address &&
+    a.remote.port === b.remote.port &&
+    a.local.address === b.local.address &&
+    a.local.port === b.local.port
+  );
+}
+
+function sameTarget(a: Target, b: Target | undefined): boolean {
+  if (a === b) return true;
+  if (b === undefined) return false;
+  return (
+    a.protocol === b.protocol &&
+    a.address === b.address &&
+    a.port === b.port &&
+    a.flowId === b.flowId &&
+    a.serverName === b.serverName
+  );
+}
+
+function sameIdentity(a: AuthIdentity, b: AuthIdentity | undefined): boolean {
+  if (a === b) return true;
+  if (b === undefined) return false;
+  if (a.username !== b.username || a.realm !== b.realm) return false;
+  const x = a.attributes;
+  const y = b.attributes;
+  if (x === y) return true;
+  if (x === undefined || y === undefined) return false;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  return keys.every((k) => x[k] === y[k]);
 }

@@ -29,8 +29,11 @@ export type AuthOutcome =
   | { ok: false; status: number; reason?: string; headers?: Record<string, string | string[]> };
 
 export interface RegistrarAuthenticator {
-  /** §10.3 step 3: who sent this REGISTER; a challenge (401) when unauthenticated. */
-  authenticate(request: SipRequest, context: AuthContext): Promise<AuthOutcome>;
+  /**
+   * §10.3 step 3: who sent this REGISTER; a challenge (401) when unauthenticated. May answer at
+   * once (no promise) when it needs nothing it has to wait for, e.g. a request without credentials.
+   */
+  authenticate(request: SipRequest, context: AuthContext): AuthOutcome | Promise<AuthOutcome>;
   /**
    * §10.3 step 4: may this identity modify the bindings of `aor`? Default: the authenticated
    * username is the AOR's user (or `user@domain`).

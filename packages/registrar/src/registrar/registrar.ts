@@ -15,6 +15,7 @@ import {
 } from '@switchboard/sip-stack';
 import { remainingSeconds, type AuthIdentity, type Binding } from '../location/binding.js';
 import type {
+  ApplyResult,
   BindingChange,
   LocationService,
   RemovalReason,
@@ -22,7 +23,7 @@ import type {
 import { ReachabilityMonitor } from '../reachability/reachability-monitor.js';
 import { wallClock } from '../util/wall-clock.js';
 import { canonicalAor, type Aor } from './aor.js';
-import { openAorPolicy, type AorPolicy } from './aor-policy.js';
+import { openAorPolicy, type AorDecision, type AorPolicy } from './aor-policy.js';
 import { BindingBuilder, type BindingRequest } from './binding-builder.js';
 import {
   hasOptionTag,
@@ -30,7 +31,11 @@ import {
   type ExpiryLimits,
   type RequestedContact,
 } from './register-contacts.js';
-import { sameUser } from './registrar-authenticator.js';
+import {
+  sameUser,
+  type AuthOutcome,
+  type RegistrarAuthenticator,
+} from './registrar-authenticator.js';
 import {
   REGISTRAR_OPTION_TAGS,
   type RegistrarEvents,
@@ -41,7 +46,15 @@ type Headers = Record<string, string | string[]>;
 
 const SUPPORTED = REGISTRAR_OPTION_TAGS.join(', ');
 
-/** A thenable: awaited only then, so a policy's immediate answer costs no microtask turn. */
+/** A value now, or a promise of it. */
+type Awaitable<T> = T | PromiseLike<T>;
+
+/** What authentication leaves: the identity, or the response to send now. */
+type Denied = { response: SipResponse } | { identity: AuthIdentity | undefined };
+
+const NO_IDENTITY: Denied = Object.freeze({ identity: undefined });
+
+/** A thenable: awaited only then, so an immediate answer costs no microtask turn. */
 function isPromise<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return (
     typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
@@ -130,17 +143,26 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
   }
 
   /** Answers a REGISTER. Never throws: a failure of the location service gives 500. */
-  async handle(request: SipRequest, flow: Flow): Promise<SipResponse> {
+  handle(request: SipRequest, flow: Flow): Promise<SipResponse> {
+    let response: Awaitable<SipResponse>;
     try {
-      return await this.#process(request, flow);
+      // Every step answers at once when its collaborators do (in-memory location, a policy or
+      // authenticator with the answer at hand): a promise only where one is really waited for.
+      response = this.#process(request, flow);
     } catch (err) {
-      this.#options.logger?.error({ err, callId: request.callId }, 'REGISTER processing failed');
-      // RFC 3261 §10.3 step 7: a failed commit is answered 500
-      return this.#reply(request, 500, 'Server Internal Error');
+      return Promise.resolve(this.#failed(request, err));
     }
+    if (!isPromise(response)) return Promise.resolve(response);
+    return Promise.resolve(response).then(undefined, (err: unknown) => this.#failed(request, err));
   }
 
-  async #process(request: SipRequest, flow: Flow): Promise<SipResponse> {
+  #failed(request: SipRequest, err: unknown): SipResponse {
+    this.#options.logger?.error({ err, callId: request.callId }, 'REGISTER processing failed');
+    // RFC 3261 §10.3 step 7: a failed commit is answered 500
+    return this.#reply(request, 500, 'Server Internal Error');
+  }
+
+  #process(request: SipRequest, flow: Flow): Awaitable<SipResponse> {
     if (request.method !== 'REGISTER')
       return this.#reply(request, 405, undefined, { Allow: 'REGISTER' });
     const ruri = request.requestUri;
@@ -148,56 +170,92 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     const domain = ruri.host.toLowerCase();
     // RFC 3261 §10.3 step 1: only domains whose bindings we hold
     const serves = this.#policy.servesDomain(domain);
-    if (!(isPromise(serves) ? await serves : serves))
-      return this.#reply(request, 404, 'Domain Not Served');
+    if (isPromise(serves)) return serves.then((s) => this.#served(s, request, flow, domain));
+    return this.#served(serves, request, flow, domain);
+  }
+
+  #served(
+    serves: boolean,
+    request: SipRequest,
+    flow: Flow,
+    domain: string,
+  ): Awaitable<SipResponse> {
+    if (!serves) return this.#reply(request, 404, 'Domain Not Served');
     // §10.3 step 2: Require processed as a UAS does (§8.2.2.3)
-    const unsupported = request.headers
-      .values('Require')
-      .map((t) => t.trim())
-      .filter((t) => t !== '' && !REGISTRAR_OPTION_TAGS.includes(t.toLowerCase()));
-    if (unsupported.length > 0)
-      return this.#reply(request, 420, undefined, { Unsupported: unsupported });
+    if (request.headers.has('Require')) {
+      const unsupported = request.headers
+        .values('Require')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && !REGISTRAR_OPTION_TAGS.includes(t.toLowerCase()));
+      if (unsupported.length > 0)
+        return this.#reply(request, 420, undefined, { Unsupported: unsupported });
+    }
     // §10.3 step 5 (parsed here; checked after authentication so users cannot be probed)
     const parsedAor = canonicalAor(request.to.uri);
     if (!parsedAor.ok) return this.#reply(request, 404, 'Not Found');
     const aor = parsedAor.aor;
-    const denied = await this.#authenticate(request, flow, domain, aor);
+    const denied = this.#authenticate(request, flow, domain, aor);
+    if (isPromise(denied))
+      return denied.then((d) => this.#authorized(d, request, flow, domain, aor));
+    return this.#authorized(denied, request, flow, domain, aor);
+  }
+
+  #authorized(
+    denied: Denied,
+    request: SipRequest,
+    flow: Flow,
+    domain: string,
+    aor: Aor,
+  ): Awaitable<SipResponse> {
     if ('response' in denied) return denied.response;
-    const checked = this.#policy.checkAor(aor, domain);
-    const decision = isPromise(checked) ? await checked : checked;
-    if (!decision.ok) return this.#reply(request, decision.status, decision.reason);
     const ctx: BindingRequest = {
       request,
       flow,
       aor,
       identity: denied.identity,
-      path: request.headers.values('Path'),
+      path: request.headers.has('Path') ? request.headers.values('Path') : [],
     };
+    const checked = this.#policy.checkAor(aor, domain);
+    if (isPromise(checked)) return checked.then((d) => this.#allowed(d, ctx));
+    return this.#allowed(checked, ctx);
+  }
+
+  #allowed(decision: AorDecision, ctx: BindingRequest): Awaitable<SipResponse> {
+    if (!decision.ok) return this.#reply(ctx.request, decision.status, decision.reason);
     return this.#register(ctx);
   }
 
   /** §10.3 steps 3–4; `{ response }` when the request must be answered now. */
-  async #authenticate(
-    request: SipRequest,
-    flow: Flow,
-    domain: string,
-    aor: Aor,
-  ): Promise<{ response: SipResponse } | { identity: AuthIdentity | undefined }> {
+  #authenticate(request: SipRequest, flow: Flow, domain: string, aor: Aor): Awaitable<Denied> {
     const auth = this.#options.authenticator;
-    if (auth === undefined) return { identity: undefined };
-    const outcome = await auth.authenticate(request, { domain, flow });
+    if (auth === undefined) return NO_IDENTITY;
+    const outcome = auth.authenticate(request, { domain, flow });
+    if (isPromise(outcome)) return outcome.then((o) => this.#authorize(auth, o, request, aor));
+    return this.#authorize(auth, outcome, request, aor);
+  }
+
+  #authorize(
+    auth: RegistrarAuthenticator,
+    outcome: AuthOutcome,
+    request: SipRequest,
+    aor: Aor,
+  ): Awaitable<Denied> {
     if (!outcome.ok) {
       if ('response' in outcome) return { response: outcome.response };
       return { response: this.#reply(request, outcome.status, outcome.reason, outcome.headers) };
     }
     // §10.3 step 4: the authenticated user must be allowed to modify this AOR's bindings
-    const allowing = auth.authorize?.(outcome.identity, aor) ?? sameUser(outcome.identity, aor);
-    const allowed = isPromise(allowing) ? await allowing : allowing;
-    if (!allowed) return { response: this.#reply(request, 403, 'Forbidden') };
-    return { identity: outcome.identity };
+    const identity = outcome.identity;
+    const allowing = auth.authorize?.(identity, aor) ?? sameUser(identity, aor);
+    if (isPromise(allowing)) return allowing.then((a) => this.#permitted(a, identity, request));
+    return this.#permitted(allowing, identity, request);
   }
 
-  async #register(ctx: BindingRequest): Promise<SipResponse> {
+  #permitted(allowed: boolean, identity: AuthIdentity, request: SipRequest): Denied {
+    return allowed ? { identity } : { response: this.#reply(request, 403, 'Forbidden') };
+  }
+
+  #register(ctx: BindingRequest): Awaitable<SipResponse> {
     const { request } = ctx;
     const read = readContacts(request, this.#limits, this.#options.outbound !== false);
     if (!read.ok) return this.#reply(request, read.status, read.reason, read.headers);
@@ -208,7 +266,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     }
     if (!read.star && read.contacts.length === 0) {
       // §10.3 step 8 without changes: a query
-      return this.#ok(ctx, await this.location.lookup(ctx.aor.key), false);
+      return this.location.lookup(ctx.aor.key).then((b) => this.#ok(ctx, b, false));
     }
     const change: BindingChange = {
       aor: ctx.aor.key,
@@ -218,14 +276,22 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       maxBindings: this.#options.maxBindingsPerAor ?? 10,
       ...(read.star ? { removeAll: true } : {}),
     };
-    const result = await this.location.apply(change);
+    const outbound = !read.star && read.outbound;
+    const location = this.location;
+    // An in-memory location service applies at once (LocationService.applyNow).
+    if (location.applyNow !== undefined)
+      return this.#applied(ctx, location.applyNow(change), outbound);
+    return location.apply(change).then((r) => this.#applied(ctx, r, outbound));
+  }
+
+  #applied(ctx: BindingRequest, result: ApplyResult, outbound: boolean): SipResponse {
     if (!result.ok) {
       // §10.3 steps 6-7: an older or repeated CSeq for the same Call-ID fails the whole request
       if (result.code === 'LOC_ERR_OUT_OF_ORDER')
-        return this.#reply(request, 500, 'Out of Order CSeq');
-      return this.#reply(request, 403, 'Too Many Registrations');
+        return this.#reply(ctx.request, 500, 'Out of Order CSeq');
+      return this.#reply(ctx.request, 403, 'Too Many Registrations');
     }
-    return this.#ok(ctx, result.bindings, !read.star && read.outbound);
+    return this.#ok(ctx, result.bindings, outbound);
   }
 
   #op(ctx: BindingRequest, c: RequestedContact): BindingChange['ops'][number] {

@@ -114,3 +114,81 @@ t.test('memory location service: a refresh keeps the first registration time', a
   t.same([b?.registeredAt, b?.updatedAt, b?.cseq], [1000, 6000, 2]);
   t.same(JSON.parse(JSON.stringify(b)), { ...again, registeredAt: 1000 }, 'nothing else changed');
 });
+
+t.test(
+  'memory location service: a refresh keeps the previous binding’s unchanged values, not copies',
+  async (t) => {
+    const svc = new MemoryLocationService({ clock: new ManualClock(0) });
+    t.teardown(() => svc.close());
+    const aor = 'u1@a.example';
+    const first = makeBinding({
+      aor,
+      key: 'k',
+      identity: { username: 'u1', attributes: { a: 'x' } },
+    });
+    await svc.apply({ aor, callId: 'c', cseq: 1, ops: [{ kind: 'upsert', binding: first }] });
+    const refreshed: [string, string][] = [];
+    const pairs: { next: unknown; prev: unknown }[] = [];
+    svc.on('refreshed', (next, prev) => {
+      refreshed.push([next.callId, prev.callId]);
+      pairs.push({ next, prev });
+    });
+    const again = makeBinding({
+      aor,
+      key: 'k',
+      uri: first.uri,
+      contact: `${first.contact}`,
+      source: { ...first.source, remote: { ...first.source.remote } },
+      identity: { username: 'u1', attributes: { a: 'x' } },
+      cseq: 2,
+      expiresAt: 7200_000,
+    });
+    await svc.apply({ aor, callId: 'c', cseq: 2, ops: [{ kind: 'upsert', binding: again }] });
+    const [{ next, prev } = { next: undefined, prev: undefined }] = pairs as {
+      next: typeof first;
+      prev: typeof first;
+    }[];
+    t.ok(next !== undefined && prev !== undefined);
+    if (next === undefined || prev === undefined) return;
+    t.equal(next.source, prev.source, 'an equal source: the previous object');
+    t.equal(next.identity, prev.identity, 'an equal identity: the previous object');
+    t.not(next.source, again.source);
+    t.equal(next.cseq, 2, 'what changed is the new value');
+    t.equal(next.expiresAt, 7200_000);
+    const changed = makeBinding({ aor, key: 'k', cseq: 3, identity: { username: 'u2' } });
+    await svc.apply({ aor, callId: 'c', cseq: 3, ops: [{ kind: 'upsert', binding: changed }] });
+    const last = pairs[1]?.next as typeof first | undefined;
+    t.same(last?.identity, { username: 'u2' }, 'a different identity is the new one');
+    t.end();
+  },
+);
+
+t.test(
+  'memory location service: bindings expire in deadline order under random refreshes',
+  async (t) => {
+    const clock = new ManualClock(0);
+    const svc = new MemoryLocationService({ clock });
+    t.teardown(() => svc.close());
+    const expired: number[] = [];
+    svc.on('expired', (b) => expired.push(b.expiresAt));
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let i = 0; i < 600; i++) {
+      const aor = `u${random(150)}@a.example`;
+      const b = makeBinding({ aor, key: 'k', cseq: i, expiresAt: 1000 + random(100_000) }, 0);
+      await svc.apply({ aor, callId: `c${i}`, cseq: i, ops: [{ kind: 'upsert', binding: b }] });
+    }
+    const live = await svc.count();
+    clock.advance(200_000);
+    t.equal(expired.length, live, 'every binding expired');
+    t.same(
+      expired,
+      [...expired].sort((a, b) => a - b),
+      'in deadline order',
+    );
+    t.end();
+  },
+);

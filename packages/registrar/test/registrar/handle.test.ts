@@ -104,7 +104,19 @@ t.test('a malformed Expires header counts as 3600 (RFC 3261 §20.19)', async (t)
 t.test('a location service that fails answers 500 and never throws', async (t) => {
   const broken = new MemoryLocationService();
   t.teardown(() => broken.close());
+  // a remote store: apply only, and it rejects
   broken.apply = () => Promise.reject(new Error('backend down'));
+  Object.defineProperty(broken, 'applyNow', { value: undefined });
+  const res = await registrar(t, broken).handle(req({ Contact: '<sip:x@127.0.0.1:5999>' }), FLOW);
+  t.equal(res.status, 500);
+});
+
+t.test('a location service that throws while applying at once answers 500', async (t) => {
+  const broken = new MemoryLocationService();
+  t.teardown(() => broken.close());
+  broken.applyNow = () => {
+    throw new Error('corrupt index');
+  };
   const res = await registrar(t, broken).handle(req({ Contact: '<sip:x@127.0.0.1:5999>' }), FLOW);
   t.equal(res.status, 500);
 });
@@ -134,3 +146,41 @@ t.test('equal Contact URIs (§19.1.4) update one binding; different ones add', a
   await r.handle(req({ Contact: '<sip:x@127.0.0.1>', 'Call-ID': 'e3' }), FLOW);
   t.equal((await r.lookup('1002@a.example')).length, 2, 'an explicit port differs from none');
 });
+
+t.test(
+  'an authenticator may answer at once: no promise for a challenge or an identity',
+  async (t) => {
+    const clock = new ManualClock(0);
+    const location = new MemoryLocationService({ clock });
+    t.teardown(() => location.close());
+    const seen: string[] = [];
+    const r = new Registrar({
+      location,
+      clock,
+      authenticator: {
+        authenticate: (request) => {
+          seen.push(request.callId);
+          return request.headers.has('Authorization')
+            ? { ok: true, identity: { username: '1002' } }
+            : {
+                ok: false,
+                status: 401,
+                headers: { 'WWW-Authenticate': 'Digest realm="a.example"' },
+              };
+        },
+        authorize: (identity) => identity.username === '1002',
+      },
+    });
+    t.teardown(() => r.close());
+    const first = await r.handle(req({ Contact: '<sip:x@127.0.0.1:5999>' }), FLOW);
+    t.equal(first.status, 401);
+    t.equal(first.headers.get('WWW-Authenticate'), 'Digest realm="a.example"');
+    const second = await r.handle(
+      req({ Contact: '<sip:x@127.0.0.1:5999>', Authorization: 'Digest x=1', 'Call-ID': 'h2' }),
+      FLOW,
+    );
+    t.equal(second.status, 200);
+    t.equal((await r.lookup('1002@a.example')).length, 1);
+    t.same(seen, ['h1', 'h2']);
+  },
+);
