@@ -68,55 +68,69 @@ export class Authenticator {
     this.#directory = directory;
   }
 
-  async authenticate(req: AuthRequest): Promise<AuthDecision> {
-    const problem = shapeError(req);
-    if (problem !== undefined) return badRequest(problem);
-    const algorithm = req.algorithm ?? 'MD5'; // RFC 7616 §3.3: absent algorithm means MD5
-    const realm = req.realm.toLowerCase();
-    const at = req.username.indexOf('@');
-    const withDomain = at > 0 && req.username.slice(at + 1).toLowerCase() === realm;
-    const authUsername = withDomain ? req.username.slice(0, at) : req.username;
-    const cred = await this.#directory.deviceCredentials(authUsername, realm);
-    if (cred === undefined)
-      return { ok: false, code: 'CTL_ERR_UNKNOWN_DEVICE', reason: 'unknown device', status: 403 };
-    const ha1 = ha1For(cred, algorithm, withDomain);
-    if (ha1 === undefined)
-      return {
-        ok: false,
-        code: 'CTL_ERR_AUTH_FAILED',
-        reason: 'no digest stored for this algorithm',
-        status: 401,
-      };
-    const params: Parameters<typeof computeDigestResponse>[0] = {
-      algorithm,
-      ha1,
-      nonce: req.nonce,
-      method: req.method,
-      uri: req.uri,
-    };
-    if (req.cnonce !== undefined) params.cnonce = req.cnonce;
-    if (req.nc !== undefined) params.nc = req.nc;
-    if (req.qop !== undefined) params.qop = req.qop;
-    if (req.bodyHash !== undefined) params.bodyHash = req.bodyHash;
-    if (!hexEquals(computeDigestResponse(params), req.response)) {
-      return { ok: false, code: 'CTL_ERR_AUTH_FAILED', reason: 'wrong credentials', status: 401 };
+  authenticate(req: AuthRequest): Promise<AuthDecision> {
+    try {
+      const problem = shapeError(req);
+      if (problem !== undefined) return Promise.resolve(badRequest(problem));
+      const realm = req.realm.toLowerCase();
+      const at = req.username.indexOf('@');
+      const withDomain = at > 0 && req.username.slice(at + 1).toLowerCase() === realm;
+      const authUsername = withDomain ? req.username.slice(0, at) : req.username;
+      return this.#directory
+        .deviceCredentials(authUsername, realm)
+        .then((cred) => decide(req, cred, withDomain));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    if (cred.accountStatus !== 'active') {
-      return {
-        ok: false,
-        code: 'CTL_ERR_ACCOUNT_DISABLED',
-        reason: `account is ${cred.accountStatus}`,
-        status: 403,
-      };
-    }
-    if (!cred.deviceActive || !cred.userActive || !cred.domainActive) {
-      return {
-        ok: false,
-        code: 'CTL_ERR_FORBIDDEN',
-        reason: 'device, user or domain is disabled',
-        status: 403,
-      };
-    }
-    return { ok: true, accountId: cred.accountId, userId: cred.userId, deviceId: cred.deviceId };
   }
+}
+
+/** The verdict on `req` once the device's credentials were read. */
+function decide(
+  req: AuthRequest,
+  cred: DeviceCredentials | undefined,
+  withDomain: boolean,
+): AuthDecision {
+  if (cred === undefined)
+    return { ok: false, code: 'CTL_ERR_UNKNOWN_DEVICE', reason: 'unknown device', status: 403 };
+  const algorithm = req.algorithm ?? 'MD5'; // RFC 7616 §3.3: absent algorithm means MD5
+  const ha1 = ha1For(cred, algorithm, withDomain);
+  if (ha1 === undefined)
+    return {
+      ok: false,
+      code: 'CTL_ERR_AUTH_FAILED',
+      reason: 'no digest stored for this algorithm',
+      status: 401,
+    };
+  const params: Parameters<typeof computeDigestResponse>[0] = {
+    algorithm,
+    ha1,
+    nonce: req.nonce,
+    method: req.method,
+    uri: req.uri,
+  };
+  if (req.cnonce !== undefined) params.cnonce = req.cnonce;
+  if (req.nc !== undefined) params.nc = req.nc;
+  if (req.qop !== undefined) params.qop = req.qop;
+  if (req.bodyHash !== undefined) params.bodyHash = req.bodyHash;
+  if (!hexEquals(computeDigestResponse(params), req.response)) {
+    return { ok: false, code: 'CTL_ERR_AUTH_FAILED', reason: 'wrong credentials', status: 401 };
+  }
+  if (cred.accountStatus !== 'active') {
+    return {
+      ok: false,
+      code: 'CTL_ERR_ACCOUNT_DISABLED',
+      reason: `account is ${cred.accountStatus}`,
+      status: 403,
+    };
+  }
+  if (!cred.deviceActive || !cred.userActive || !cred.domainActive) {
+    return {
+      ok: false,
+      code: 'CTL_ERR_FORBIDDEN',
+      reason: 'device, user or domain is disabled',
+      status: 403,
+    };
+  }
+  return { ok: true, accountId: cred.accountId, userId: cred.userId, deviceId: cred.deviceId };
 }

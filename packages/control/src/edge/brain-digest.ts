@@ -15,11 +15,12 @@ import {
   type DigestAlgorithm,
   type DigestCredentials,
   type DigestMode,
+  type DigestNonceAccepted,
   type DigestSecret,
   type SipRequest,
   type SipResponse,
 } from '@switchboard/sip-stack';
-import type { AuthRequest, Brain } from '../brain/brain.js';
+import type { AuthDecision, AuthRequest, Brain } from '../brain/brain.js';
 
 export interface BrainDigestOptions {
   brain: Brain;
@@ -92,7 +93,11 @@ export class BrainDigest {
     return this.#ownCredentials(request) !== undefined;
   }
 
-  async verify(request: SipRequest): Promise<BrainDigestResult> {
+  /**
+   * The verdict on the request's credentials: at once when the edge can judge alone (no or bad
+   * credentials: a challenge or a 400), else when the brain has answered.
+   */
+  verify(request: SipRequest): BrainDigestResult | Promise<BrainDigestResult> {
     // Nonce integrity, opaque, digest-uri and qop checks here; the response is the brain's to judge.
     const checked = this.#digest.checkNonce(request);
     if (!checked.ok)
@@ -101,8 +106,21 @@ export class BrainDigest {
         response: checked.response,
         reason: checked.reason === 'missing' ? 'no credentials' : checked.detail,
       };
+    let decided: Promise<AuthDecision>;
+    try {
+      decided = this.#brain.authenticate(authRequest(request, checked.credentials));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return decided.then((decision) => this.#decided(request, checked, decision));
+  }
+
+  #decided(
+    request: SipRequest,
+    checked: DigestNonceAccepted,
+    decision: AuthDecision,
+  ): BrainDigestResult {
     const creds = checked.credentials;
-    const decision = await this.#brain.authenticate(authRequest(request, creds));
     if (!decision.ok) {
       // RFC 3261 §22.1: wrong credentials get a new challenge; a refused device gets its status.
       const response =

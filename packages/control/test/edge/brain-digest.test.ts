@@ -122,3 +122,20 @@ t.test(
     t.end();
   },
 );
+
+t.test(
+  'brain digest: a REGISTER without credentials is challenged at once, without asking the brain',
+  async (t) => {
+    const { brain, calls } = fakeBrain();
+    const digest = new BrainDigest({ brain, mode: 'www', algorithms: ['MD5'] });
+    const r = digest.verify(register());
+    t.notOk(r instanceof Promise, 'the challenge is the answer itself, not a promise of it');
+    t.equal(!(r instanceof Promise) && !r.ok && r.response.status, 401);
+    t.equal(calls.length, 0);
+    const req = await answer(digest, 'right');
+    const judged = digest.verify(req);
+    t.ok(judged instanceof Promise, 'credentials wait for the brain');
+    t.equal((await judged).ok, true);
+    t.end();
+  },
+);
