@@ -56,6 +56,8 @@ export interface SwitchboardConfig {
     outbound: OutboundMode;
     /** Honour REFER from trunks on B2BUA calls (default off: a carrier cannot redirect our calls). */
     transfersFromTrunks: boolean;
+    /** OPTIONS probes of trunk gateways every this many seconds; 0 = none. */
+    trunkProbeIntervalSec: number;
   };
   /** Where registrations live: in memory, or in Redis (shared by several nodes). */
   location: { redis: string | undefined };
@@ -95,6 +97,7 @@ export const DEFAULT_CONFIG: SwitchboardConfig = Object.freeze({
     nonceTtlSec: 300,
     outbound: 'b2bua',
     transfersFromTrunks: false,
+    trunkProbeIntervalSec: 30,
   }),
   location: Object.freeze({ redis: undefined }),
   media: Object.freeze({

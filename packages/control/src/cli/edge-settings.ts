@@ -121,6 +121,12 @@ const SIP_SETTINGS: readonly Setting[] = [
     apply: flag((c, v) => (c.sip.transfersFromTrunks = v)),
   },
   {
+    key: 'sip.trunk_probe_interval_sec',
+    env: 'SWITCHBOARD_SIP_TRUNK_PROBE_INTERVAL_SEC',
+    flag: '--sip-trunk-probe-interval-sec',
+    apply: integer(0, (c, v) => (c.sip.trunkProbeIntervalSec = v)),
+  },
+  {
     key: 'location.redis',
     env: 'SWITCHBOARD_LOCATION_REDIS',
     flag: '--location-redis',

@@ -42,6 +42,7 @@ Options:
   --sip-nonce-ttl-sec <n>  digest nonce lifetime (300)
   --sip-outbound b2bua|proxy  how calls to trunks run (b2bua)
   --sip-transfers-from-trunks on|off  honour REFER from trunks on B2BUA calls (default off)
+  --sip-trunk-probe-interval-sec <n>  OPTIONS probes of trunk gateways (default 30; 0 = none)
   --location-redis <url>  keep registrations in Redis (redis://host:port) instead of memory
   --media-mode <m>      anchor media on the relay: always, nat, never (default always)
   --media-address <addr>  relay address   --media-advertised <addr>  address put in SDP

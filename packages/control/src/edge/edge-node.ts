@@ -100,6 +100,9 @@ export class EdgeNode {
     this.transport.onMessage((m) => this.transactions.receive(m));
     this.trunks = new TrunkDispatcher({
       transactions: this.transactions,
+      ...(options.trunkProbeIntervalMs === undefined
+        ? {}
+        : { intervalMs: options.trunkProbeIntervalMs }),
       ...(options.callId === undefined ? {} : { callId: options.callId }),
       logger: log,
     });

@@ -51,6 +51,11 @@ export interface EdgeOptions {
   /** Honour REFER sent by trunks on B2BUA calls (default false: refused with 403). */
   transfersFromTrunks?: boolean;
   /**
+   * OPTIONS probes of trunk gateways, every this many ms (default 30 000); 0 sends none (a
+   * gateway live traffic marked down is then tried again after 30 s).
+   */
+  trunkProbeIntervalMs?: number;
+  /**
    * Whether a From domain is one of ours: requests from it must authenticate (407). Default: the
    * From domain equals the Request-URI domain, or a device of it has registered here.
    */

@@ -56,8 +56,14 @@ export interface TrunkDispatcherOptions {
   clock?: Clock;
   /** Call-ID of each probe (default generateCallId; a cluster worker encodes itself in it). */
   callId?: () => string;
-  /** Probe interval, ms (default 30 000, Kamailio's ds_ping_interval). */
+  /**
+   * Probe interval, ms (default 30 000, Kamailio's ds_ping_interval). 0: no OPTIONS probes (for
+   * carriers that do not answer them); a gateway live traffic marked down is then tried again
+   * after `holdDownMs`.
+   */
   intervalMs?: number;
+  /** Without probing: how long a gateway marked down by live traffic stays down, ms (default 30 000). */
+  holdDownMs?: number;
   /** A probe with no final response within this is a failure, ms (default 5 000). */
   probeTimeoutMs?: number;
   /** Probe responses besides 2xx that count as up (ds_ping_reply_codes), e.g. [403, 404, 405]. */
@@ -121,11 +127,16 @@ export class TrunkDispatcher {
     return this.#o.failoverTimeoutMs ?? 5_000;
   }
 
-  /** Starts probing every known gateway on the interval (idempotent). */
+  /** Whether gateways are probed with OPTIONS (`intervalMs` above 0). */
+  get probing(): boolean {
+    return this.intervalMs > 0;
+  }
+
+  /** Starts probing every known gateway on the interval (idempotent; nothing when not probing). */
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#schedule();
+    if (this.probing) this.#schedule();
   }
 
   /** Stops the interval and abandons probes in flight (idempotent). */
@@ -156,7 +167,14 @@ export class TrunkDispatcher {
 
   /** Unknown gateways count as up: they are tried, then probed once tracked. */
   isUp(gateway: TrunkGateway): boolean {
-    return this.#gateways.get(gatewayKey(gateway))?.state !== 'down';
+    const g = this.#gateways.get(gatewayKey(gateway));
+    if (g === undefined || g.state === 'up') return true;
+    // without probes nothing else brings it back: it is tried again after the hold-down
+    if (!this.probing && this.#clock.now() - g.since >= (this.#o.holdDownMs ?? 30_000)) {
+      this.#set(g, 'up', 'hold-down over');
+      return true;
+    }
+    return false;
   }
 
   status(): GatewayStatus[] {

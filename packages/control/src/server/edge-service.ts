@@ -95,6 +95,7 @@ export function serviceOptions(config: SwitchboardConfig, logger: EdgeLogger): E
     nonceTtlMs: sip.nonceTtlSec * 1000,
     outbound: sip.outbound,
     transfersFromTrunks: sip.transfersFromTrunks,
+    trunkProbeIntervalMs: sip.trunkProbeIntervalSec * 1000,
     drainRetryAfterSec: Math.max(1, config.drainTimeoutSec),
   };
 }

@@ -162,3 +162,29 @@ t.test(
     t.end();
   },
 );
+
+t.test(
+  'config: trunk OPTIONS probing is 30 s by default, 0 turns it off, the rest is refused',
+  (t) => {
+    const dflt = loadConfig({ env: {}, flags: {} });
+    t.match(dflt, { ok: true, value: { sip: { trunkProbeIntervalSec: 30 } } });
+    if (dflt.ok)
+      t.equal(
+        serviceOptions(dflt.value, silentLogger).trunkProbeIntervalMs,
+        30_000,
+        'in ms for the edge',
+      );
+    t.match(loadConfig({ env: { SWITCHBOARD_SIP_TRUNK_PROBE_INTERVAL_SEC: '0' }, flags: {} }), {
+      ok: true,
+      value: { sip: { trunkProbeIntervalSec: 0 } },
+    });
+    t.match(loadConfig({ env: {}, flags: { '--sip-trunk-probe-interval-sec': '-5' } }), {
+      ok: false,
+      error: {
+        message:
+          'flag --sip-trunk-probe-interval-sec (sip.trunk_probe_interval_sec) must be an integer of at least 0',
+      },
+    });
+    t.end();
+  },
+);

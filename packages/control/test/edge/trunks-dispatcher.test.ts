@@ -196,6 +196,45 @@ t.test('dispatcher: a gateway that does not resolve counts as a failed probe', a
   t.equal(named?.state, 'down');
 });
 
+t.test('dispatcher: interval 0 sends no OPTIONS probes at all', async (t) => {
+  const { clock, sender, d } = setup({ intervalMs: 0 });
+  t.notOk(d.probing);
+  clock.advance(10 * 60_000);
+  await flush();
+  t.equal(sender.sent.length, 0, 'no probe, however long');
+  t.equal(state(d), 'up');
+});
+
+t.test(
+  'dispatcher without probes: a gateway live traffic marked down is tried again after the hold-down',
+  (t) => {
+    const { clock, sender, d, changes } = setup({ intervalMs: 0, holdDownMs: 20_000 });
+    d.reportFailure(GW, 'INVITE timeout');
+    t.notOk(d.isUp(GW), 'down at once');
+    clock.advance(19_999);
+    t.notOk(d.isUp(GW), 'still down before the hold-down ends');
+    clock.advance(1);
+    t.ok(d.isUp(GW), 'up again: the next call tries it');
+    t.equal(state(d), 'up');
+    t.same(
+      changes.map((c) => c.state),
+      ['down', 'up'],
+    );
+    d.reportFailure(GW, '503');
+    t.notOk(d.isUp(GW), 'a new failure starts a new hold-down');
+    t.equal(sender.sent.length, 0);
+    t.end();
+  },
+);
+
+t.test('dispatcher with probes: a down gateway waits for a probe, not for a hold-down', (t) => {
+  const { clock, d } = setup({ holdDownMs: 1_000 });
+  d.reportFailure(GW, 'INVITE timeout');
+  clock.advance(5_000);
+  t.notOk(d.isUp(GW));
+  t.end();
+});
+
 t.test('dispatcher: tracking is bounded', (t) => {
   const { d } = setup({ maxGateways: 2 });
   for (let i = 0; i < 10; i++) d.track({ host: `192.0.2.${20 + i}`, port: 5060, transport: 'udp' });
