@@ -181,8 +181,23 @@ export async function ramp(kind, ctx, { start, max, factor = 2, refine = 2 }) {
   return { kind, max: good?.rate ?? 0, best: good, steps };
 }
 
-/** A step at a fixed rate with the capture on (response times to the microsecond). */
-export async function latencyPoint(kind, ctx, rate) {
+/**
+ * A step at a fixed rate with the capture on (response times to the microsecond), on a target
+ * started afresh (when it can be) and then loaded at the same rate for `warmSecs` uncaptured:
+ * the capture sees the steady state at that rate, not the ramp's overload before it nor a
+ * JIT's first seconds. The default warm-up outlasts the 32 s that completed transactions wait,
+ * so the capture runs with the full population of them in memory.
+ */
+export async function latencyPoint(kind, ctx, rate, { warmSecs = 0 } = {}) {
+  if (ctx.restart !== undefined) {
+    console.error(`  ${ctx.live.name}: restarting for the ${rate}/s latency point`);
+    await ctx.restart();
+  }
+  if (warmSecs > 0) {
+    const w = await step(kind, ctx, rate, { secs: warmSecs });
+    console.error(`  warm-up, not captured:`);
+    log(ctx.live.name, w);
+  }
   const s = await step(kind, ctx, rate, { capture: ctx.capture });
   log(ctx.live.name, s);
   await sleep(ctx.coolMs);

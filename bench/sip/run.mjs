@@ -7,10 +7,16 @@
 //
 //   npm run build && node bench/sip/run.mjs [--targets kamailio,switchboard] [--workers 1,2]
 //       [--kinds register,call] [--step-secs 10] [--reg-start 400] [--call-start 100]
+//       [--latency-warm-secs 35]
 //       [--soak <minutes> [--soak-rate <calls/s>]] [--write] [--debug] [--monitor]
 //       [--node-args "--cpu-prof --max-semi-space-size=..."]
 //   node bench/sip/run.mjs --target 10.0.0.5:5060 --domain example.com --users-file users.csv
 //       [--callee 1001] [--local-ip 10.0.0.9] [--pid <server pid on this machine>]
+//
+// A target that fails a ramp step is restarted before the next step (a call run registers the
+// callee again), so no step inherits the overload of the one before. Each latency point (at the
+// maximum, and at half of Kamailio's) runs on a restarted target after --latency-warm-secs of
+// load at the same rate, uncaptured.
 //
 // Every load step is bounded in count (-m) and time (-timeout, then SIGKILL); processes started
 // here are stopped by pid. Needs `sipp` (Debian sip-tester), `kamailio`, and root + tcpdump for
@@ -46,6 +52,7 @@ function parseArgs(argv) {
     workers: [1],
     kinds: ['register', 'call'],
     stepSecs: 10,
+    latencyWarmSecs: 35,
     regStart: 400,
     regMax: 40000,
     callStart: 100,
@@ -79,6 +86,7 @@ function parseArgs(argv) {
         .map((x) => num(x, a));
     else if (a === '--kinds') o.kinds = v().split(',');
     else if (a === '--step-secs') o.stepSecs = num(v(), a);
+    else if (a === '--latency-warm-secs') o.latencyWarmSecs = num(v(), a);
     else if (a === '--reg-start') o.regStart = num(v(), a);
     else if (a === '--reg-max') o.regMax = num(v(), a);
     else if (a === '--call-start') o.callStart = num(v(), a);
@@ -168,12 +176,28 @@ async function runTarget(make, o, shared, res, soaks) {
     await freePort(o.localIp),
   ];
   const target = typeof make === 'function' ? make(port, httpPort) : make;
-  const live = await target.start();
+  let live = await target.start();
   shared.stops.add(live.stop);
   console.error(
     `\n${live.name} on ${live.host}:${live.port} (pid ${live.pid ?? '–'}; ${live.info})`,
   );
   const ctx = { ...o, ...shared, live, uasPort, uacPort, uas: undefined };
+  // A target we started can start afresh (same ports); with calls, the callee registers again
+  // and a new UAS starts. An external target cannot.
+  if (o.target === undefined)
+    ctx.restart = async () => {
+      const calls = ctx.uas !== undefined;
+      await ctx.uas?.stop();
+      ctx.uas = undefined;
+      await live.stop();
+      shared.stops.delete(live.stop);
+      live = ctx.live = await target.start();
+      shared.stops.add(live.stop);
+      if (calls) {
+        await prepareCalls(ctx, 3600);
+        shared.stops.add(ctx.uas.stop);
+      }
+    };
   const r = (res[live.name] = {});
   const kamMax = (kind) => res.kamailio?.[kind]?.max;
   try {
@@ -186,9 +210,12 @@ async function runTarget(make, o, shared, res, soaks) {
       const start = kind === 'register' ? o.regStart : o.callStart;
       const max = kind === 'register' ? o.regMax : o.callMax;
       r[kind] = await ramp(kind, ctx, { start, max, refine: o.refine });
-      if (r[kind].max > 0) r[kind].atMax = await latencyPoint(kind, ctx, r[kind].max);
+      const warmSecs = o.latencyWarmSecs;
+      if (r[kind].max > 0) r[kind].atMax = await latencyPoint(kind, ctx, r[kind].max, { warmSecs });
       if (kamMax(kind) > 0)
-        r[kind].atHalfKam = await latencyPoint(kind, ctx, Math.round(kamMax(kind) / 2));
+        r[kind].atHalfKam = await latencyPoint(kind, ctx, Math.round(kamMax(kind) / 2), {
+          warmSecs,
+        });
     }
     if (o.soak !== undefined) {
       const rate = o.soakRate ?? Math.round((r.call?.max ?? 0) / 2);
