@@ -51,6 +51,12 @@ export class NonInviteServerTransaction {
   #request: SipRequest | string;
   /** Timer J when no layer shares one (`ServerTransactionOptions.timerJ`). */
   #timerJ: TransactionTimer | undefined;
+  /**
+   * Completed over UDP with the final in the layer's store (`ServerTransactionEnv.completed`):
+   * the clock time Timer J fires. The layer answers retransmissions from the store and this
+   * object is no longer filed anywhere; it reads as Terminated from then on.
+   */
+  #storedUntil: number | undefined;
 
   constructor(options: ServerTransactionOptions);
   constructor(start: ServerTransactionStart, env: ServerTransactionEnv);
@@ -70,6 +76,9 @@ export class NonInviteServerTransaction {
   }
 
   get state(): NonInviteServerState {
+    const until = this.#storedUntil;
+    if (until !== undefined && this.#state === 'Completed' && this.#env.clock.now() >= until)
+      this.#transition('Terminated'); // Timer J (RFC 3261 §17.2.2), kept by the store
     return this.#state;
   }
 
@@ -127,19 +136,32 @@ export class NonInviteServerTransaction {
       this.#onTimerJ();
       return true;
     }
-    this.#armTimerJ();
     // Completed waits 64*T1 only to absorb retransmissions: keep bytes, not parsed messages.
     const r = this.#request;
     if (typeof r !== 'string') this.#request = requestLine(r);
     wire.keepBytesOnly();
     wire.send();
+    if (this.#storedUntil !== undefined) {
+      // the layer's store holds the bytes (see wireEncoded) and runs Timer J
+      this.#response = undefined;
+      this.#env.hooks.onStored?.(this);
+    } else if (this.state === 'Completed') {
+      this.#armTimerJ();
+    }
     return true;
   }
 
   /** A retransmission of the request (RFC 3261 §17.2.2). */
   receiveRequest(): void {
     // Trying absorbs; Proceeding resends the last provisional; Completed resends the final.
-    if (this.#state !== 'Proceeding' && this.#state !== 'Completed') return;
+    const state = this.state;
+    if (state !== 'Proceeding' && state !== 'Completed') return;
+    if (this.#storedUntil !== undefined) {
+      const stored = this.#env.completed?.find(this.key, this.#env.clock.now());
+      if (stored !== undefined)
+        WireMessage.fromBytes(this.#env.transport, stored.bytes, stored.target, this).resend();
+      return;
+    }
     let r = this.#response;
     if (typeof r === 'string') {
       // the first retransmission: the bytes become a Buffer again, reused from now on
@@ -158,9 +180,25 @@ export class NonInviteServerTransaction {
 
   /** @internal WireOwner: the final went out and only its bytes are kept (see `respond`). */
   wireKept(bytes: string, target: Target): void {
-    if (this.#state === 'Terminated') return;
+    if (this.#state === 'Terminated' || this.#storedUntil !== undefined) return;
     this.#response = bytes;
     this.#target = target;
+  }
+
+  /**
+   * @internal WireOwner: the bytes of the final, before they go out over UDP. The layer's store
+   * takes them when it can (RFC 3261 §17.2.2: only retransmissions need them now).
+   */
+  wireEncoded(bytes: Buffer, target: Target): boolean {
+    const env = this.#env;
+    const store = env.completed;
+    if (store === undefined || this.#state !== 'Completed' || this.reliable) return false;
+    const now = env.clock.now();
+    const until = now + transactionTimeout(env.timers);
+    if (!store.add(this.key, bytes, target, until, now)) return false;
+    this.#storedUntil = until;
+    this.#target = target;
+    return true;
   }
 
   dispose(): void {
@@ -189,6 +227,8 @@ export class NonInviteServerTransaction {
   }
 
   #responseBytes(): Buffer | undefined {
+    if (this.#storedUntil !== undefined)
+      return this.#env.completed?.find(this.key, this.#env.clock.now())?.bytes;
     const r = this.#response;
     if (r === undefined) return undefined;
     return typeof r === 'string' ? Buffer.from(r, 'latin1') : r.bytes();
@@ -200,6 +240,9 @@ export class NonInviteServerTransaction {
 
   #terminate(): void {
     this.#timerJ?.stop();
+    const until = this.#storedUntil;
+    // (past its deadline the key may already be another transaction's)
+    if (until !== undefined && this.#env.clock.now() < until) this.#env.completed?.delete(this.key);
     this.#transition('Terminated');
     this.#env.hooks.onTerminated?.(this);
   }

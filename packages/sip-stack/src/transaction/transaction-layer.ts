@@ -1,6 +1,6 @@
 import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
 import { settleReport } from '../transport/transport.js';
-import type { Flow, IncomingMessage, Target } from '../transport/transport.js';
+import type { Flow, IncomingMessage, SendReport, Target } from '../transport/transport.js';
 import { PromiseReport } from '../transport/promise-report.js';
 import { responseTarget } from '../transport/via-stamping.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -8,6 +8,7 @@ import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import { CompletedResponses } from './completed-responses.js';
 import { DeadlineQueue, type Expirable } from './deadline-queue.js';
 import { resolveTimers, transactionTimeout, type TimerConfig } from './timer-config.js';
 import type {
@@ -41,6 +42,12 @@ export interface TransactionLayerOptions {
    * ['REGISTER']; [] keeps every challenge in Completed.
    */
   statelessChallenges?: readonly string[];
+  /**
+   * Non-INVITE server transactions completed over UDP leave their final response in a store
+   * outside the JS heap and leave the table (see CompletedResponses); the layer answers their
+   * retransmissions from it until Timer J. Default true; false keeps them in the heap.
+   */
+  storeCompleted?: boolean;
 }
 
 export interface TransactionLayerStats {
@@ -72,6 +79,18 @@ export class TransactionLayer {
   readonly #statelessChallenges: readonly string[];
   /** Shared by every non-INVITE server transaction of this layer. */
   readonly #serverEnv: ServerTransactionEnv;
+  readonly #completed: CompletedResponses | undefined;
+  /** Sweeps the store of expired entries (Timer J after the oldest), so idle memory goes back. */
+  readonly #sweeper: Expirable = {
+    expire: () => {
+      const store = this.#completed;
+      if (store === undefined) return;
+      store.sweep(this.#clock.now());
+      if (store.size > 0) this.#timerJ.add(this.#sweeper);
+      else this.#sweeping = false;
+    },
+  };
+  #sweeping = false;
 
   readonly #dropClient = (tx: ClientTransaction): void => {
     this.#client.delete(tx);
@@ -84,6 +103,13 @@ export class TransactionLayer {
     onError: (error, tx) => {
       this.#user?.onServerTransactionError?.(error, tx);
     },
+    onStored: (tx) => {
+      this.#server.delete(tx);
+      if (!this.#sweeping) {
+        this.#sweeping = true;
+        this.#timerJ.add(this.#sweeper);
+      }
+    },
   };
 
   constructor(options: TransactionLayerOptions) {
@@ -93,6 +119,7 @@ export class TransactionLayer {
     this.#logger = options.logger;
     this.#timerJ = new DeadlineQueue(this.#clock, transactionTimeout(this.timers));
     this.#statelessChallenges = options.statelessChallenges ?? ['REGISTER'];
+    this.#completed = options.storeCompleted === false ? undefined : new CompletedResponses();
     this.#serverEnv = {
       transport: this.#transport,
       clock: this.#clock,
@@ -100,6 +127,7 @@ export class TransactionLayer {
       hooks: this.#serverHooks,
       timerJ: this.#timerJ,
       statelessChallenges: this.#statelessChallenges,
+      completed: this.#completed,
     };
   }
 
@@ -108,9 +136,11 @@ export class TransactionLayer {
   }
 
   stats(): TransactionLayerStats {
+    const stored = this.#completed;
+    stored?.sweep(this.#clock.now());
     return {
       clientTransactions: this.#client.size,
-      serverTransactions: this.#server.size,
+      serverTransactions: this.#server.size + (stored?.size ?? 0),
       strayResponses: this.#strayResponses,
       strayAcks: this.#strayAcks,
       retransmittedRequests: this.#retransmittedRequests,
@@ -198,6 +228,8 @@ export class TransactionLayer {
     this.#client.clear();
     this.#server.clear();
     this.#timerJ.clear();
+    this.#completed?.clear();
+    this.#sweeping = false;
   }
 
   #receiveResponse(response: SipResponse, incoming: IncomingMessage): void {
@@ -231,7 +263,20 @@ export class TransactionLayer {
       tx.receiveRequest();
       return;
     }
+    if (request.method !== 'INVITE' && this.#resendStored(key)) return;
     this.#createServer(key, request, incoming);
+  }
+
+  /** RFC 3261 §17.2.2: a retransmission in Completed gets the final again, from the store. */
+  #resendStored(key: string): boolean {
+    const store = this.#completed;
+    const sendBuffer = this.#transport.sendBuffer;
+    if (store === undefined || store.size === 0 || sendBuffer === undefined) return false;
+    const stored = store.find(key, this.#clock.now());
+    if (stored === undefined) return false;
+    this.#retransmittedRequests++;
+    settleReport(sendBuffer.call(this.#transport, stored.bytes, stored.target, IGNORED), IGNORED);
+    return true;
   }
 
   #createServer(parsedKey: string, request: SipRequest, incoming: IncomingMessage): void {
@@ -304,6 +349,12 @@ function serverResponseTarget(request: SipRequest, flow: Flow): Target {
   }
   return target;
 }
+
+/** Resending a stored final: a failure ends nothing (the transaction is gone from the heap). */
+const IGNORED: SendReport = {
+  sent() {},
+  failed() {},
+};
 
 function requestError(message: string): TransactionError {
   return new TransactionError(TransactionErrorCode.Request, message);

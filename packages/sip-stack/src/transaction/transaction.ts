@@ -1,3 +1,4 @@
+import type { CompletedResponses } from './completed-responses.js';
 import type { SipRequest } from '../message/sip-message.js';
 import type { Clock } from '../util/clock.js';
 import type { DeadlineQueue, Expirable } from './deadline-queue.js';
@@ -29,6 +30,8 @@ export interface ClientTransactionOptions {
 export interface ServerTransactionHooks {
   onTerminated(tx: ServerTransaction): void;
   onError(error: TransactionError, tx: ServerTransaction): void;
+  /** The transaction's final is in `ServerTransactionEnv.completed`: it leaves the table. */
+  onStored?(tx: ServerTransaction): void;
 }
 
 export interface ServerTransactionOptions {
@@ -65,6 +68,8 @@ export interface ServerTransactionEnv {
   readonly timerJ: DeadlineQueue<Expirable> | undefined;
   /** Methods whose 401/407 go out statelessly (see `ServerTransactionOptions.statelessChallenge`). */
   readonly statelessChallenges: readonly string[];
+  /** Where a non-INVITE transaction completed over UDP leaves its final (off the JS heap). */
+  readonly completed?: CompletedResponses | undefined;
 }
 
 /** What a transaction layer gives each new server transaction besides its shared env. */

@@ -31,6 +31,12 @@ export interface WireOwner {
    * message go (see `WireMessage.fromBytes`); otherwise the wire message keeps them.
    */
   wireKept?(bytes: string, target: Target): void;
+  /**
+   * @internal With `keepBytesOnly`: the bytes of the first send, told synchronously before they
+   * go out (UDP), and where retransmissions would go. True when the owner stored them itself:
+   * the wire message then keeps nothing and tells no `wireKept`.
+   */
+  wireEncoded?(bytes: Buffer, target: Target): boolean;
 }
 
 /** The placeholder sent-by the transport replaces with its listening point. */
@@ -55,6 +61,8 @@ export class WireMessage implements SendReport {
   #flow: Flow | undefined;
   /** The first send succeeded (the flow is known, or was dropped by `keepBytesOnly`). */
   #delivered = false;
+  /** The owner stored the bytes of the first send (see `WireOwner.wireEncoded`). */
+  #taken = false;
   /** The transaction (no closure per message: the owner is told directly). */
   readonly #owner: WireOwner;
 
@@ -76,13 +84,13 @@ export class WireMessage implements SendReport {
    */
   static fromBytes(
     transport: TransactionTransport,
-    bytes: string,
+    bytes: string | Buffer,
     target: Target,
     owner: WireOwner,
   ): WireMessage {
     const wire = new WireMessage(transport, undefined, target, owner);
     wire.#delivered = true;
-    wire.#buffer = Buffer.from(bytes, 'latin1');
+    wire.#buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
     return wire;
   }
 
@@ -139,6 +147,7 @@ export class WireMessage implements SendReport {
 
   /** Retransmission: the same bytes again when the transport takes bytes, else the same message. */
   resend(): void {
+    if (this.#taken) return; // retransmissions are the owner's (it holds the bytes)
     const transport = this.#transport;
     if (transport.sendBuffer !== undefined && this.#delivered) {
       if (this.#kept !== undefined) {
@@ -155,10 +164,23 @@ export class WireMessage implements SendReport {
     this.send();
   }
 
+  /** SendReport: the bytes of a send about to go out over `flow` (UDP, within `send`). */
+  encoded(bytes: Buffer, flow: Flow): void {
+    const owner = this.#owner;
+    if (!this.#bytesOnly || this.#delivered || this.#taken || owner.wireEncoded === undefined)
+      return;
+    const target = sameFlow(this.#target, flow) ? this.#target : flowTarget(flow, this.#target);
+    if (owner.wireEncoded(bytes, target)) {
+      this.#taken = true;
+      this.#message = undefined;
+    }
+  }
+
   /** SendReport: a send of this message went out (only the first one matters). */
   sent(flow: Flow, bytes?: Buffer): void {
     if (this.#delivered) return;
     this.#delivered = true;
+    if (this.#taken) return; // the owner holds the bytes
     this.#flow = flow;
     // Retransmissions go over the flow the first copy used (same socket; stream if §18.1.1 switched).
     if (!sameFlow(this.#target, flow)) this.#target = flowTarget(flow, this.#target);

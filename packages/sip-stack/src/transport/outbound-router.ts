@@ -117,7 +117,10 @@ export class OutboundRouter {
       listener.post(bytes, udpFlow(listener, target), report);
       return;
     }
-    listener.post(message.toBuffer(), udpFlow(listener, target), report);
+    const bytes = message.toBuffer();
+    const flow = udpFlow(listener, target);
+    report.encoded?.(bytes, flow);
+    listener.post(bytes, flow, report);
   }
 
   /**

@@ -118,6 +118,11 @@ export interface SendReport {
   /** The message left over `flow`; `bytes` are what went out, when the sender tells. */
   sent(flow: Flow, bytes?: Buffer): void;
   failed(error: unknown): void;
+  /**
+   * The bytes about to go out over `flow`, told synchronously within `send` before `sent` or
+   * `failed` (UDP responses): a transaction can store them at once (see CompletedResponses).
+   */
+  encoded?(bytes: Buffer, flow: Flow): void;
 }
 
 /**
