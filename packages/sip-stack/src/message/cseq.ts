@@ -3,6 +3,10 @@
 import { TOKEN } from './header-values.js';
 import { textBytes } from './text-bytes.js';
 
+/** RFC 3261 §25.1 token bytes, 256 entries, module-local (TurboFan embeds a module's own table). */
+const TOKEN_B = new Uint8Array(256);
+TOKEN_B.set(TOKEN);
+
 export interface CSeq {
   seq: number;
   method: string;
@@ -16,6 +20,7 @@ export function parseCSeq(v: string): CSeq | undefined {
 /**
  * @internal parseCSeq on s[start, n) deciding on the bytes `b` (b[i] = s.charCodeAt(i)), without
  * slicing the value; `method`, when its text equals the CSeq method, is reused instead of slicing.
+ * `methodAt`, when given, is where the bytes of `method` are in `b` (compared as bytes).
  */
 export function parseCSeqBytes(
   b: Uint8Array,
@@ -23,6 +28,7 @@ export function parseCSeqBytes(
   start: number,
   n: number,
   method: string | undefined,
+  methodAt = -1,
 ): CSeq | undefined {
   let i = start;
   while (i < n && (b[i] as number) <= 32) i++;
@@ -43,10 +49,18 @@ export function parseCSeqBytes(
   while (me > i && (b[me - 1] as number) <= 32) me--;
   if (me === i) return undefined;
   let same = method !== undefined && me - i === method.length;
-  for (let k = i; k < me; k++) {
-    const c = b[k] as number;
-    if (c >= 128 || TOKEN[c] !== 1) return undefined;
-    if (same && c !== (method as string).charCodeAt(k - i)) same = false;
+  if (methodAt >= 0) {
+    for (let k = i; k < me; k++) {
+      const c = b[k] as number;
+      if (TOKEN_B[c] !== 1) return undefined;
+      if (c !== b[methodAt + k - i]) same = false;
+    }
+  } else {
+    for (let k = i; k < me; k++) {
+      const c = b[k] as number;
+      if (TOKEN_B[c] !== 1) return undefined;
+      if (same && c !== (method as string).charCodeAt(k - i)) same = false;
+    }
   }
   return { seq, method: same ? (method as string) : s.slice(i, me) };
 }

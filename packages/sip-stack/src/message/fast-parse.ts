@@ -7,31 +7,24 @@
 
 import { isAscii } from 'node:buffer';
 import { SipHeaders } from './sip-headers.js';
-import { classifyHeaderName, HeaderId } from './header-names.js';
-import { TOKEN } from './header-values.js';
-import { parseStartLine, type StartLine } from './parse-start-line.js';
-import { parseViaBytes, ParsedVia, type Via } from './via.js';
-import { fast, fastViaParams } from './via-params.js';
+import { HeaderId } from './header-names.js';
+import { nameAutomaton, NAME_START } from './name-automaton.js';
+import { fastRequestLine, parseStartLine, type StartLine } from './parse-start-line.js';
+import { parseViaBytes, viaFromFast, type Via } from './via.js';
+import { fastViaParams } from './via-params.js';
 import { parseCSeqBytes } from './cseq.js';
 import { parseUriBytes } from './sip-uri.js';
 import { SipRequest, SipResponse, type SipMessage } from './sip-message.js';
 
-/** RFC 3261 §25.1 token bytes, 256 entries (no range check in the scan loop). */
-const TOKEN_BYTES = new Uint8Array(256);
-TOKEN_BYTES.set(TOKEN);
-
 /**
- * Names classifyHeaderName can give an id to (long and RFC 3261 §7.3.3 compact forms): a name
- * whose length and first letter match none of them is HeaderId.other without the call.
+ * The header-name automaton (name-automaton.ts) in module-local consts: TurboFan embeds a
+ * module's own constant typed arrays (no load of an imported binding in the per-byte loop).
  */
-// prettier-ignore
-const ROUTING_NAMES = [
-  'via', 'v', 'cseq', 'call-id', 'i', 'max-forwards', 'content-length', 'l',
-  'from', 'f', 'to', 't', 'route', 'record-route', 'contact', 'm',
-];
-/** Set at (length << 5 | first letter & 31) for each of ROUTING_NAMES. */
-const MAY_ROUTE = new Uint8Array(32 * 32);
-for (const name of ROUTING_NAMES) MAY_ROUTE[(name.length << 5) | (name.charCodeAt(0) & 31)] = 1;
+const { next: NAME_NEXT, id: NAME_ID } = nameAutomaton();
+
+/** Bytes of a lower-case host name or IPv4 address (a-z, 0-9, "-", ".", "_"), 256 entries. */
+const LOWER_HOST = new Uint8Array(256);
+for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789-._') LOWER_HOST[c.charCodeAt(0)] = 1;
 
 /** Index of the first line per HeaderId (HeaderId values are small integers), -1 when none. */
 const FIRST = new Int32Array(16);
@@ -66,22 +59,24 @@ function fastScan(s: string, b: Uint8Array, pos: number): number[] | undefined {
   for (;;) {
     let c = b[pos] as number;
     let i = pos;
-    while (TOKEN_BYTES[c] === 1) c = b[++i] as number;
+    // the name: checked to be a token and classified in one read per byte
+    let st = NAME_START;
+    for (;;) {
+      const next = NAME_NEXT[(st << 8) | c] as number;
+      if (next === 0) break;
+      st = next;
+      c = b[++i] as number;
+    }
     if (c !== 58 /* : */ || i === pos) {
       // the empty line ends the header section (RFC 3261 §7)
       if (i === pos && c === 13 && b[pos + 1] === 10 && pos + 1 < n) break;
       return undefined;
     }
     const lf = s.indexOf('\n', i);
-    // a bare LF, a folded line (RFC 3261 §7.3.1) or no line end: the general scan decides
+    // a bare LF or no line end: the general scan decides (so it does for a folded line, RFC 3261
+    // §7.3.1: SP or HT is no name byte, and the next turn refuses the line)
     if (lf < 0 || b[lf - 1] !== 13 || lf + 1 >= n) return undefined;
-    const f = b[lf + 1];
-    if (f === 32 || f === 9) return undefined;
-    const len = i - pos;
-    const id =
-      len < 32 && MAY_ROUTE[(len << 5) | ((b[pos] as number) & 31)] === 1
-        ? classifyHeaderName(b, pos, i)
-        : HeaderId.other;
+    const id = NAME_ID[st] as HeaderId;
     if (id !== HeaderId.other) {
       if ((first[id] as number) < 0) first[id] = k >> 2;
       else repeated |= 1 << id;
@@ -155,10 +150,7 @@ function fastVia(b: Uint8Array, s: string, i: number, n: number): Via | undefine
   if (tr === undefined) return undefined;
   const hs = i + 12;
   i = hs;
-  for (; i < n; i++) {
-    const c = b[i] as number;
-    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95)) break;
-  }
+  while (i < n && LOWER_HOST[b[i] as number] === 1) i++;
   if (i === hs) return undefined;
   const host = s.slice(hs, i);
   let port: number | undefined;
@@ -175,8 +167,7 @@ function fastVia(b: Uint8Array, s: string, i: number, n: number): Via | undefine
   }
   const end = fastViaParams(b, s, i, n, true);
   if (end < 0) return undefined;
-  const f = fast;
-  return new ParsedVia('SIP/2.0', tr, host, port, s, i, end, f.branch, f.received, f.rport);
+  return viaFromFast('SIP/2.0', tr, host, port, s, i, end);
 }
 
 /**
@@ -189,7 +180,8 @@ export function fastParse(buf: Buffer, s: string, datagram: boolean): SipMessage
   const lf = s.indexOf('\n');
   if (lf < 1 || b[lf - 1] !== 13 || b[0] === 13) return undefined;
   const sl = lf - 1;
-  const start = parseStartLine(s, b, 0, sl);
+  // (a status line is not a token followed by SP: fastRequestLine leaves it to parseStartLine)
+  const start = fastRequestLine(s, b, sl) ?? parseStartLine(s, b, 0, sl);
   if ('code' in start || (start.kind === 'request' && start.error !== undefined)) return undefined;
   const t = fastScan(s, b, lf + 1);
   if (t === undefined) return undefined;
@@ -227,7 +219,8 @@ function routable(buf: Buffer, s: string, t: number[], start: StartLine): SipMes
   const via = fastVia(b, s, v0, v1) ?? parseViaBytes(b, s, v0, v1, true);
   if (typeof via === 'string') return undefined;
   const method = start.kind === 'request' ? start.method : undefined;
-  const cseq = parseCSeqBytes(b, s, t[ci * 4 + 1] as number, t[ci * 4 + 2] as number, method);
+  // (the request's method is the first bytes of the message)
+  const cseq = parseCSeqBytes(b, s, t[ci * 4 + 1] as number, t[ci * 4 + 2] as number, method, 0);
   // RFC 3261 §8.1.1.5: the CSeq method matches the request method
   if (cseq === undefined || (method !== undefined && cseq.method !== method)) return undefined;
   const cs = valueStart(b, t, ii);

@@ -8,6 +8,12 @@ import { PVALUE, TOKEN, splitValues } from './header-values.js';
 import { parseNameAddr } from './name-addr.js';
 import { parseUri, parseUriBytes, type Uri } from './sip-uri.js';
 
+/** Module-local 256-entry copies (TurboFan embeds a module's own tables; no range check). */
+const TOKEN_B = new Uint8Array(256);
+TOKEN_B.set(TOKEN);
+const PVALUE_B = new Uint8Array(256);
+PVALUE_B.set(PVALUE);
+
 /** Scratch value span for SipHeaders#rawSpan (read immediately). */
 const SPAN: [number, number] = [0, 0];
 
@@ -44,25 +50,22 @@ function angleUris(b: Uint8Array, s: string, from: number, to: number, out: Uri[
   let p = from;
   for (;;) {
     if (b[p] !== 60 /* < */ || p + 2 >= to) return false;
-    let gt = p + 1;
-    for (; gt < to; gt++) {
-      const c = b[gt] as number;
-      if (c === 62 /* > */) break;
-      if (c <= 32 || c === 60 || c === 34 || c === 44 || c >= 128) return false;
-    }
-    if (gt >= to || gt === p + 1) return false;
+    const gt = s.indexOf('>', p + 1);
+    if (gt < 0 || gt >= to || gt === p + 1) return false;
+    // The URI grammars refuse CTL, SP, "<", DQUOTE and non-ASCII bytes; a "," only the userinfo
+    // takes, and a value with one is left to the general reading (a "," can separate values).
     const u = parseUriBytes(b, s, p + 1, gt);
-    if (typeof u === 'string') return false;
+    if (typeof u === 'string' || hasComma(u)) return false;
     out.push(u);
     p = gt + 1;
     // RFC 3261 §20.34: route-param = generic-param
     while (p < to && b[p] === 59 /* ; */) {
       const ns = ++p;
-      while (p < to && TOKEN[b[p] as number] === 1) p++;
+      while (p < to && TOKEN_B[b[p] as number] === 1) p++;
       if (p === ns) return false;
       if (p < to && b[p] === 61 /* = */) {
         const vs = ++p;
-        while (p < to && PVALUE[b[p] as number] === 1) p++;
+        while (p < to && PVALUE_B[b[p] as number] === 1) p++;
         if (p === vs) return false;
       }
     }
@@ -71,4 +74,11 @@ function angleUris(b: Uint8Array, s: string, from: number, to: number, out: Uri[
     p++;
     while (p < to && (b[p] === 32 || b[p] === 9)) p++;
   }
+}
+
+/** True when a "," is in the URI (only a SIP userinfo or an absolute URI can have one). */
+function hasComma(u: Uri): boolean {
+  if ('raw' in u) return u.raw.indexOf(',') >= 0;
+  if (!('user' in u)) return false;
+  return u.user.indexOf(',') >= 0 || (u.password !== undefined && u.password.indexOf(',') >= 0);
 }

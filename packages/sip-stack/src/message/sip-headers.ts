@@ -20,12 +20,15 @@ export type HeaderInit =
 /** Columns per line in the position table: start, value start, end, HeaderId. */
 const COLS = 4;
 
-/** Parser output adopted by the next constructed SipHeaders (avoids allocating empty arrays). */
-let adoptPos: number[] | undefined;
-let adoptInfos: HeaderInfo[] | undefined;
-let adoptValues: (string | undefined)[] | undefined;
-let adoptSrc = '';
-let adoptBytes: Uint8Array | undefined;
+/** Placeholder table of a SipHeaders being adopted (never read: #adopt replaces it). */
+const NO_LINES: number[] = [];
+
+/**
+ * Set just before the parser constructs a SipHeaders whose fields it then fills in (no empty
+ * arrays allocated). A flag, not the parser's objects: storing young objects in module variables
+ * (old space) costs a write barrier each.
+ */
+let adopting = false;
 
 export class SipHeaders {
   /**
@@ -46,15 +49,14 @@ export class SipHeaders {
   #version = 0;
 
   constructor(init?: HeaderInit) {
-    const pos = adoptPos;
-    if (pos !== undefined) {
-      adoptPos = undefined;
-      this.#pos = pos;
-      this.#infos = adoptInfos;
-      this.#values = adoptValues;
-      this.#src = adoptSrc;
-      this.#bytes = adoptBytes;
-      adoptBytes = undefined;
+    if (adopting) {
+      // (#adopt sets every field right after)
+      adopting = false;
+      this.#pos = NO_LINES;
+      this.#infos = undefined;
+      this.#values = undefined;
+      this.#src = '';
+      this.#bytes = undefined;
       return;
     }
     this.#pos = [];
@@ -62,7 +64,11 @@ export class SipHeaders {
     this.#values = [];
     this.#src = '';
     this.#bytes = undefined;
-    if (init === undefined) return;
+    if (init !== undefined) this.#appendAll(init);
+  }
+
+  // (out of the constructor: a small constructor is inlined where the parser builds headers)
+  #appendAll(init: HeaderInit): void {
     if (Symbol.iterator in init) {
       for (const [n, v] of init as Iterable<readonly [string, string]>) this.append(n, v);
     } else {
@@ -91,12 +97,14 @@ export class SipHeaders {
     infos: HeaderInfo[] | undefined,
     values: (string | undefined)[] | undefined,
   ): SipHeaders {
-    adoptSrc = src;
-    adoptBytes = bytes;
-    adoptPos = pos;
-    adoptInfos = infos;
-    adoptValues = values;
-    return new SipHeaders();
+    adopting = true;
+    const h = new SipHeaders();
+    h.#pos = pos;
+    h.#infos = infos;
+    h.#values = values;
+    h.#src = src;
+    h.#bytes = bytes;
+    return h;
   }
 
   /** Increments on every change; message caches compare it. */
@@ -183,11 +191,19 @@ export class SipHeaders {
     const values = this.#values;
     let vs = pos[i * COLS + 1] as number;
     if (vs < 0 || (values !== undefined && values[i] !== undefined)) return undefined;
-    const s = this.#src;
     let ve = pos[i * COLS + 2] as number;
-    while (vs < ve && s.charCodeAt(vs) <= 32) vs++;
-    while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
-    if (!this.#asciiSpan(vs, ve)) return undefined;
+    const b = this.#bytes;
+    if (b !== undefined) {
+      // (the received bytes: byte reads are cheaper than charCodeAt)
+      while (vs < ve && (b[vs] as number) <= 32) vs++;
+      while (ve > vs && (b[ve - 1] === 32 || b[ve - 1] === 9)) ve--;
+      if (this.#ascii !== 1 && !this.#asciiSpan(vs, ve)) return undefined;
+    } else {
+      const t = this.#src;
+      while (vs < ve && t.charCodeAt(vs) <= 32) vs++;
+      while (ve > vs && (t.charCodeAt(ve - 1) === 32 || t.charCodeAt(ve - 1) === 9)) ve--;
+    }
+    const s = this.#src;
     span[0] = vs;
     span[1] = ve;
     return s;

@@ -49,6 +49,9 @@ const USER = table(UNRESERVED + '%&=+$,;?/');
 const PASSWORD = table(UNRESERVED + '%&=+$,');
 /** hostname / IPv4address; "_" tolerated (seen in the wild). */
 const HOST = table(ALNUM + '-._');
+/** HOST bytes by case: 1 for a lower-case letter, digit, "-", "." or "_", 3 for A-Z. */
+const HOST_CASE = HOST.slice();
+HOST_CASE.fill(3, 65, 91);
 const IPV6 = table('0123456789abcdefABCDEF:.');
 /** paramchar = param-unreserved / unreserved / escaped. */
 const PARAM = table(UNRESERVED + '%[]/:&+$');
@@ -246,6 +249,36 @@ function buildHeaders(s: string, from: number, to: number): Map<string, string> 
   return out;
 }
 
+/** Index of the first "@" in b[k, n), or -1 (a loop: indexOf would search past the URI). */
+function firstAt(b: Uint8Array, k: number, n: number): number {
+  for (let j = k; j < n; j++) if (b[j] === 64 /* @ */) return j;
+  return -1;
+}
+
+/**
+ * Sets the user and password of s[p, at) (the userinfo before "@"), or returns why it is
+ * malformed; `plain` when the caller saw only user bytes there (no ":", nothing to check).
+ */
+function userinfo(
+  uri: SipUri,
+  b: Uint8Array,
+  s: string,
+  p: number,
+  at: number,
+  plain: boolean,
+): string | undefined {
+  const pc = plain ? at : s.indexOf(':', p);
+  const userEnd = pc >= 0 && pc < at ? pc : at;
+  if (userEnd === p) return 'empty user part';
+  if (!plain && !allIn(USER, b, p, userEnd)) return 'bad character in user part';
+  uri.user = s.slice(p, userEnd);
+  if (userEnd < at) {
+    if (!allIn(PASSWORD, b, userEnd + 1, at)) return 'bad character in password';
+    uri.password = s.slice(userEnd + 1, at);
+  }
+  return undefined;
+}
+
 function parseSip(
   b: Uint8Array,
   s: string,
@@ -254,28 +287,27 @@ function parseSip(
   scheme: 'sip' | 'sips',
 ): SipUri | string {
   const uri = new ParsedSipUri(scheme, s);
-  // (a loop over the URI: indexOf would search the rest of the message when there is no user)
-  let at = -1;
-  for (let k = p; k < n; k++) {
-    if (b[k] === 64 /* @ */) {
-      at = k;
-      break;
-    }
-  }
-  if (at >= 0) {
-    const pc = s.indexOf(':', p);
-    const userEnd = pc >= 0 && pc < at ? pc : at;
-    if (userEnd === p) return 'empty user part';
-    if (!allIn(USER, b, p, userEnd)) return 'bad character in user part';
-    uri.user = s.slice(p, userEnd);
-    if (userEnd < at) {
-      if (!allIn(PASSWORD, b, userEnd + 1, at)) return 'bad character in password';
-      uri.password = s.slice(userEnd + 1, at);
-    }
-    p = at + 1;
-  }
+  // One pass for the usual shapes: the run of host bytes from `p`, then, unless it ends at "@",
+  // the run of user bytes (a superset): "@" right after it makes [p, "@") the user part.
   let i = p;
-  let upper = false;
+  // (HOST_CASE: 0 no host byte, 1 host byte, 3 upper-case letter: bit 2 set means lower-case it)
+  let kinds = 0;
+  for (; i < n; i++) {
+    const h = HOST_CASE[b[i] as number] as number;
+    if (h === 0) break;
+    kinds |= h;
+  }
+  let upper = kinds > 1;
+  let k = i;
+  if (k >= n || b[k] !== 64 /* @ */) while (k < n && USER[b[k] as number] === 1) k++;
+  const at = k < n && b[k] === 64 ? k : firstAt(b, k, n);
+  if (at >= 0) {
+    const bad = userinfo(uri, b, s, p, at, at === k);
+    if (bad !== undefined) return bad;
+    p = at + 1;
+    i = p;
+    kinds = 0;
+  }
   if (b[p] === 91 /* [ */ && p < n) {
     // RFC 5118 / RFC 3261 §25.1 IPv6reference = "[" IPv6address "]"
     let close = s.indexOf(']', p);
@@ -285,10 +317,14 @@ function parseSip(
     i = close + 1;
     upper = true;
   } else {
-    for (; i < n; i++) {
-      const c = b[i] as number;
-      if (HOST[c] !== 1) break;
-      if (c >= 65 && c <= 90) upper = true;
+    // (without a user part the host run was read above)
+    if (at >= 0) {
+      for (; i < n; i++) {
+        const h = HOST_CASE[b[i] as number] as number;
+        if (h === 0) break;
+        kinds |= h;
+      }
+      upper = kinds > 1;
     }
     if (i === p) return 'missing host';
   }

@@ -21,16 +21,16 @@ function skipWs(b: Uint8Array, i: number, end: number): number {
   }
 }
 
-/** Fields found by fastViaParams (module scratch, read right after the call). */
-export const fast = {
-  branch: undefined as string | undefined,
-  received: undefined as string | undefined,
-  rport: undefined as number | null | undefined,
-};
+/**
+ * Where fastViaParams found the fields (module scratch, read right after the call): branch and
+ * received value spans (-1 when absent), then rport (-1 absent, -2 present without a value).
+ * Offsets, not strings: storing young strings in a module object costs a write barrier each.
+ */
+export const fastAt = new Int32Array(5);
 
 /**
  * `*( ";" name [ "=" value ] )` from `i` for the common shape: no LWS, lower-case token names,
- * token/host values (no quotes), a valid branch/received/rport. Sets `fast` and returns where it
+ * token/host values (no quotes), a valid branch/received/rport. Sets `fastAt` and returns where it
  * stopped (`n`, or a comma when `comma`), or -1 when the general parseViaParams must decide.
  */
 export function fastViaParams(
@@ -40,10 +40,10 @@ export function fastViaParams(
   n: number,
   comma: boolean,
 ): number {
-  const f = fast;
-  f.branch = undefined;
-  f.received = undefined;
-  f.rport = undefined;
+  const f = fastAt;
+  f[0] = -1;
+  f[2] = -1;
+  f[4] = -1;
   while (i < n) {
     let c = b[i];
     if (c !== 59 /* ; */) return comma && c === 44 ? i : -1;
@@ -52,10 +52,9 @@ export function fastViaParams(
     while (LOWER_TOKEN_B[c as number] === 1 && i < n) c = b[++i];
     const len = i - ns;
     if (len === 0) return -1;
-    const c0 = b[ns];
     if (c !== 61 /* = */ || i >= n) {
       // a flag: only rport may come without a value (RFC 3581 §3)
-      if (len === 5 && c0 === 114 && isWord(b, ns, 5, 'rport')) f.rport = null;
+      if (isRport(b, ns, len)) f[4] = -2;
       // (branch and received need a value: the general scanner reports it)
       else if (len === 6 || len === 8) return -1;
       continue;
@@ -64,9 +63,13 @@ export function fastViaParams(
     c = b[i];
     while (PVALUE_B[c as number] === 1 && i < n) c = b[++i];
     if (i === vs) return -1;
-    if (len === 6 && c0 === 98 && isWord(b, ns, 6, 'branch')) f.branch = s.slice(vs, i);
-    else if (len === 8 && c0 === 114 && isWord(b, ns, 8, 'received')) f.received = s.slice(vs, i);
-    else if (len === 5 && c0 === 114 && isWord(b, ns, 5, 'rport')) {
+    if (isBranch(b, ns, len)) {
+      f[0] = vs;
+      f[1] = i;
+    } else if (isReceived(b, ns, len)) {
+      f[2] = vs;
+      f[3] = i;
+    } else if (isRport(b, ns, len)) {
       if (i - vs > 5) return -1;
       let p = 0;
       for (let k = vs; k < i; k++) {
@@ -75,36 +78,70 @@ export function fastViaParams(
         p = p * 10 + d;
       }
       if (p > 65535) return -1;
-      f.rport = p;
+      f[4] = p;
     }
   }
   return i;
 }
 
-/** True when b[i, i + word.length) is the lower-case `word` exactly. */
-function isWord(b: Uint8Array, i: number, len: number, word: string): boolean {
-  if (len !== word.length) return false;
-  for (let k = 0; k < len; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
-  return true;
+// The interned via-param names compared byte by byte, unrolled (a loop over a string's char
+// codes costs several times more in V8).
+
+/** True when b[i, i + len) is "branch". */
+function isBranch(b: Uint8Array, i: number, len: number): boolean {
+  return (
+    len === 6 &&
+    b[i] === 98 &&
+    b[i + 1] === 114 &&
+    b[i + 2] === 97 &&
+    b[i + 3] === 110 &&
+    b[i + 4] === 99 &&
+    b[i + 5] === 104
+  );
+}
+
+/** True when b[i, i + len) is "rport". */
+function isRport(b: Uint8Array, i: number, len: number): boolean {
+  return (
+    len === 5 &&
+    b[i] === 114 &&
+    b[i + 1] === 112 &&
+    b[i + 2] === 111 &&
+    b[i + 3] === 114 &&
+    b[i + 4] === 116
+  );
+}
+
+/** True when b[i, i + len) is "received". */
+function isReceived(b: Uint8Array, i: number, len: number): boolean {
+  return (
+    len === 8 &&
+    b[i] === 114 &&
+    b[i + 1] === 101 &&
+    b[i + 2] === 99 &&
+    b[i + 3] === 101 &&
+    b[i + 4] === 105 &&
+    b[i + 5] === 118 &&
+    b[i + 6] === 101 &&
+    b[i + 7] === 100
+  );
 }
 
 /** Interned names of the common via-params (no allocation); other names sliced. */
 function knownParam(b: Uint8Array, s: string, start: number, end: number): string {
   const len = end - start;
-  const c = b[start];
-  if (c === 98 && isWord(b, start, len, 'branch')) return 'branch';
-  if (c === 114 && isWord(b, start, len, 'rport')) return 'rport';
-  if (c === 114 && isWord(b, start, len, 'received')) return 'received';
+  if (isBranch(b, start, len)) return 'branch';
+  if (isRport(b, start, len)) return 'rport';
+  if (isReceived(b, start, len)) return 'received';
   return s.slice(start, end);
 }
 
 /** The interned name when b[start, end) is branch, rport or received, else '' (no allocation). */
 function knownOnly(b: Uint8Array, start: number, end: number): string {
   const len = end - start;
-  const c = b[start];
-  if (c === 98 && isWord(b, start, len, 'branch')) return 'branch';
-  if (c === 114 && isWord(b, start, len, 'rport')) return 'rport';
-  if (c === 114 && isWord(b, start, len, 'received')) return 'received';
+  if (isBranch(b, start, len)) return 'branch';
+  if (isRport(b, start, len)) return 'rport';
+  if (isReceived(b, start, len)) return 'received';
   return '';
 }
 

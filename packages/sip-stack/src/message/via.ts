@@ -1,7 +1,7 @@
 // Via header values (RFC 3261 §20.42, §18.2.1; RFC 3581 rport; RFC 5118 IPv6).
 
 import { formatParams, TOKEN, valueEnd } from './header-values.js';
-import { fast, fastViaParams, parseViaParams, paramsEnd } from './via-params.js';
+import { fastAt, fastViaParams, parseViaParams, paramsEnd } from './via-params.js';
 import { textBytes } from './text-bytes.js';
 
 export interface Via {
@@ -170,8 +170,7 @@ export function parseViaBytes(
   }
   const end = fastViaParams(b, s, i, n, comma);
   if (end >= 0) {
-    const f = fast;
-    return new ParsedVia(proto[0], proto[1], host, port, s, i, end, f.branch, f.received, f.rport);
+    return viaFromFast(proto[0], proto[1], host, port, s, i, end);
   }
   const v = new ParsedVia(proto[0], proto[1], host, port, s, i, n, undefined, undefined, undefined);
   const err = parseViaParams(b, s, i, n, v, undefined, comma);
@@ -243,6 +242,28 @@ export class ParsedVia implements Via {
   set params(value: Map<string, string | null>) {
     this.#params = value;
   }
+}
+
+/**
+ * @internal The Via whose via-params s[ps, pe) fastViaParams just read (its fields in fastAt).
+ */
+export function viaFromFast(
+  protocol: string,
+  transport: string,
+  host: string,
+  port: number | undefined,
+  s: string,
+  ps: number,
+  pe: number,
+): ParsedVia {
+  const f = fastAt;
+  const b0 = f[0] as number;
+  const r0 = f[2] as number;
+  const rp = f[4] as number;
+  const branch = b0 >= 0 ? s.slice(b0, f[1]) : undefined;
+  const received = r0 >= 0 ? s.slice(r0, f[3]) : undefined;
+  const rport = rp === -1 ? undefined : rp === -2 ? null : rp;
+  return new ParsedVia(protocol, transport, host, port, s, ps, pe, branch, received, rport);
 }
 
 const SCRATCH: Via = { protocol: '', transport: '', host: '', params: new Map() };

@@ -183,6 +183,30 @@ t.test('compact names, odd case and a bad Request-URI agree with the general par
   t.end();
 });
 
+t.test('request lines in other shapes agree with the general parser', (t) => {
+  const line = (l: string): Buffer =>
+    crlf(l, ...invite().toString('latin1').split('\r\n').slice(1));
+  const variants: [string, boolean][] = [
+    ['INVITE sip:+14155550123@carrier.example.net;user=phone SIP/2.0', true],
+    // (any case of the version is SIP/2.0: parseStartLine reads it when the fast line does not)
+    ['INVITE sip:+14155550123@carrier.example.net;user=phone sip/2.0', true],
+    ['INVITE sip:+14155550123@carrier.example.net;user=phone SIP/2.1', false],
+    ['INVITE sip:a b@carrier.example.net SIP/2.0', false],
+    ['INVITE  sip:bob@example.net SIP/2.0', false],
+    ['INVITE sip:bob@example.net  SIP/2.0', false],
+    ['INV@TE sip:bob@example.net SIP/2.0', false],
+    ['INVITE\tsip:bob@example.net SIP/2.0', false],
+    ['INVITE SIP/2.0', false],
+    ['SIP/2.0 sip:bob@example.net SIP/2.0', false],
+  ];
+  for (const [l, fast] of variants) {
+    const buf = line(l);
+    t.equal(takesFastPath(buf), fast, `${l}: fast path ${fast}`);
+    same(t, buf, l);
+  }
+  t.end();
+});
+
 const corpus = parserCorpus();
 
 t.test('every RFC 4475 / RFC 5118 / corpus message parses the same on both paths', (t) => {

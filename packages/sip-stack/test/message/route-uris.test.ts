@@ -75,6 +75,9 @@ t.test('display names, LWS, upper-case hosts and UTF-8 read like the name-addr r
     'Route: "Zürich" <sip:zrh.example.net;lr>',
     'Route: <tel:+14155550123>, <mailto:ops@example.net>',
     'Route: <sip:[2001:db8::1]:5060;lr>',
+    // (a "," inside "<>": a URI userinfo or an absolute URI may hold one)
+    'Route: <sip:a,b@edge1.example.net;lr>, <sip:c:d,e@edge2.example.net>',
+    'Route: <urn:a,b>, <sip:edge1.example.net;lr>',
   ];
   for (const line of cases) {
     const m = request(line);
@@ -83,6 +86,20 @@ t.test('display names, LWS, upper-case hosts and UTF-8 read like the name-addr r
   }
   t.end();
 });
+
+t.test(
+  'Route lines with junk after ">" or SP inside "<>" read like the name-addr route set',
+  (t) => {
+    for (const line of [
+      'Route: <sip:edge1.example.net;lr>x',
+      'Route: <sip:edge 1.example.net;lr>',
+    ]) {
+      const m = request(line);
+      t.same(m.routeUris.map(view), expected(m), line);
+    }
+    t.end();
+  },
+);
 
 t.test('a Route URI that does not parse is kept with its text and an empty scheme', (t) => {
   const m = request('Route: <sip:@;lr>');

@@ -91,6 +91,34 @@ t.test('parseUri: malformed URIs fail with a reason and never throw', (t) => {
   t.end();
 });
 
+t.test(
+  'parseUri: the user part is what precedes the first "@", with or without a password',
+  (t) => {
+    const ok: [string, string | undefined, string | undefined, string, number | undefined][] = [
+      ['sips:alice@Example.COM', 'alice', undefined, 'example.com', undefined],
+      ['sips:alice:pw@example.com:5061', 'alice', 'pw', 'example.com', 5061],
+      ['sips:host;x=a@b', 'host;x=a', undefined, 'b', undefined],
+      ['sips:+1-555@gw.example.net;user=phone', '+1-555', undefined, 'gw.example.net', undefined],
+      ['sips:a@[2001:db8::1]:5061', 'a', undefined, '[2001:db8::1]', 5061],
+      ['sips:Host.Example.COM:5060;lr', undefined, undefined, 'host.example.com', 5060],
+    ];
+    for (const [s, user, password, host, port] of ok) {
+      const x = sipu(s);
+      t.same([x.user, x.password, x.host, x.port], [user, password, host, port], s);
+    }
+    const bad: [string, string][] = [
+      ['sips:us er@host', 'bad character in user part'],
+      ['sips:a:b c@host', 'bad character in password'],
+      ['sips:host:5060;a=b@c', 'bad character in password'],
+      ['sips:@host', 'empty user part'],
+      ['sips:a@', 'missing host'],
+      ['sips:a@b@c', 'unexpected character "@" in URI'],
+    ];
+    for (const [s, reason] of bad) t.same(parseUri(s), { ok: false, reason }, s);
+    t.end();
+  },
+);
+
 t.test('formatUri: round-trips parsed URIs', (t) => {
   for (const s of [
     'sip:alice@atlanta.com',
