@@ -8,7 +8,7 @@
 import { isAscii } from 'node:buffer';
 import { SipHeaders } from './sip-headers.js';
 import { HeaderId } from './header-names.js';
-import { nameAutomaton, NAME_START } from './name-automaton.js';
+import { shiftedNameAutomaton, NAME_START } from './name-automaton.js';
 import { fastRequestLine, parseStartLine, type StartLine } from './parse-start-line.js';
 import { parseViaBytes, viaFromFast, type Via } from './via.js';
 import { fastViaParams } from './via-params.js';
@@ -20,7 +20,7 @@ import { SipRequest, SipResponse, type SipMessage } from './sip-message.js';
  * The header-name automaton (name-automaton.ts) in module-local consts: TurboFan embeds a
  * module's own constant typed arrays (no load of an imported binding in the per-byte loop).
  */
-const { next: NAME_NEXT, id: NAME_ID } = nameAutomaton();
+const { next: NAME_NEXT, pair: NAME_PAIR, id: NAME_ID } = shiftedNameAutomaton();
 
 /** Bytes of a lower-case host name or IPv4 address (a-z, 0-9, "-", ".", "_"), 256 entries. */
 const LOWER_HOST = new Uint8Array(256);
@@ -57,12 +57,15 @@ function fastScan(s: string, b: Uint8Array, pos: number): number[] | undefined {
   let k = 0;
   const n = s.length;
   for (;;) {
-    let c = b[pos] as number;
     let i = pos;
-    // the name: checked to be a token and classified in one read per byte
-    let st = NAME_START;
+    // the name: checked to be a token and classified in one read per byte, its first two bytes
+    // in one step (states are shifted by 8: see shiftedNameAutomaton)
+    let st = (NAME_PAIR[(b[pos] as number) | ((b[pos + 1] as number) << 8)] as number) << 8;
+    if (st !== 0) i += 2;
+    else st = NAME_START << 8;
+    let c = b[i] as number;
     for (;;) {
-      const next = NAME_NEXT[(st << 8) | c] as number;
+      const next = NAME_NEXT[st | c] as number;
       if (next === 0) break;
       st = next;
       c = b[++i] as number;
@@ -76,7 +79,7 @@ function fastScan(s: string, b: Uint8Array, pos: number): number[] | undefined {
     // a bare LF or no line end: the general scan decides (so it does for a folded line, RFC 3261
     // §7.3.1: SP or HT is no name byte, and the next turn refuses the line)
     if (lf < 0 || b[lf - 1] !== 13 || lf + 1 >= n) return undefined;
-    const id = NAME_ID[st] as HeaderId;
+    const id = NAME_ID[st >> 8] as HeaderId;
     if (id !== HeaderId.other) {
       if ((first[id] as number) < 0) first[id] = k >> 2;
       else repeated |= 1 << id;

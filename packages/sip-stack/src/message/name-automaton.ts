@@ -63,3 +63,26 @@ export function nameAutomaton(): { next: Uint8Array; id: Uint8Array } {
   for (const [name, hid] of NAMES) id[trie.get(name) as number] = hid;
   return { next, id };
 }
+
+/**
+ * The same automaton in the form the fast scan walks (a new copy per caller, as above):
+ * `next[state | byte]` with states pre-shifted by 8 (one OR per byte on the serial chain instead
+ * of a shift and an OR), and `pair[b0 | b1 << 8]`, the unshifted state after the two bytes b0 b1
+ * from NAME_START, 0 when the walk stops at either of them (the first step of a name reads two
+ * bytes at once; a caller then walks from NAME_START byte by byte). `id` is indexed by the
+ * unshifted state.
+ */
+export function shiftedNameAutomaton(): { next: Uint16Array; pair: Uint8Array; id: Uint8Array } {
+  const { next: byByte, id } = nameAutomaton();
+  let states = 0;
+  for (let k = 0; k < byByte.length; k++) states = Math.max(states, byByte[k] as number);
+  const next = new Uint16Array((states + 1) << 8);
+  for (let k = 0; k < next.length; k++) next[k] = (byByte[k] as number) << 8;
+  const pair = new Uint8Array(1 << 16);
+  for (let b0 = 0; b0 < 256; b0++) {
+    const s1 = byByte[(NAME_START << 8) | b0] as number;
+    if (s1 === 0) continue;
+    for (let b1 = 0; b1 < 256; b1++) pair[b0 | (b1 << 8)] = byByte[(s1 << 8) | b1] as number;
+  }
+  return { next, pair, id };
+}

@@ -22,55 +22,72 @@ const SPAN: [number, number] = [0, 0];
  * SipMessage#routes); a URI that does not parse is kept as `{ scheme: '', raw }`.
  */
 export function routeUriList(h: SipHeaders): Uri[] {
-  const out: Uri[] = [];
+  // (made from the first URI: an empty array literal grows to 17 slots on its first push)
+  let out: Uri[] | undefined;
   const b = h.rawBytes;
   for (let i = h.lineOf(HeaderId.route); i >= 0; i = h.lineOf(HeaderId.route, i + 1)) {
     const s = b === undefined ? undefined : h.rawSpan(i, SPAN);
-    const mark = out.length;
-    if (s !== undefined && b !== undefined && angleUris(b, s, SPAN[0], SPAN[1], out)) continue;
-    out.length = mark;
+    if (s !== undefined && b !== undefined) {
+      const mark = out === undefined ? 0 : out.length;
+      const read = angleUris(b, s, SPAN[0], SPAN[1], out);
+      if (read !== undefined) {
+        out = read;
+        continue;
+      }
+      if (out !== undefined) out.length = mark;
+    }
     const line = h.peekAt(i);
     for (const v of line.indexOf(',') < 0 ? [line.trim()] : splitValues(line)) {
       if (v.length === 0) continue;
       const na = parseNameAddr(v);
       if (!na.ok) continue;
-      const u = parseUri(na.value.uri);
-      out.push(u.ok ? u.uri : { scheme: '', raw: na.value.uri });
+      const pu = parseUri(na.value.uri);
+      const u: Uri = pu.ok ? pu.uri : { scheme: '', raw: na.value.uri };
+      if (out === undefined) out = [u];
+      else out.push(u);
     }
   }
-  return out;
+  return out ?? [];
 }
 
 /**
- * Appends the URIs of s[from, to) when it is a comma-separated list of "<uri>" with plain
- * parameters (token names, token or host values; no LWS, quotes or display names) whose URIs
- * parse; false for anything else (the caller then parses the line as strings).
+ * Appends the URIs of s[from, to) to `out` (a new array when undefined) and returns it, when
+ * s[from, to) is a comma-separated list of "<uri>" with plain parameters (token names, token or
+ * host values; no LWS, quotes or display names) whose URIs parse; undefined for anything else
+ * (the caller then drops what was appended and parses the line as strings).
  */
-function angleUris(b: Uint8Array, s: string, from: number, to: number, out: Uri[]): boolean {
+function angleUris(
+  b: Uint8Array,
+  s: string,
+  from: number,
+  to: number,
+  out: Uri[] | undefined,
+): Uri[] | undefined {
   let p = from;
   for (;;) {
-    if (b[p] !== 60 /* < */ || p + 2 >= to) return false;
+    if (b[p] !== 60 /* < */ || p + 2 >= to) return undefined;
     const gt = s.indexOf('>', p + 1);
-    if (gt < 0 || gt >= to || gt === p + 1) return false;
+    if (gt < 0 || gt >= to || gt === p + 1) return undefined;
     // The URI grammars refuse CTL, SP, "<", DQUOTE and non-ASCII bytes; a "," only the userinfo
     // takes, and a value with one is left to the general reading (a "," can separate values).
     const u = parseUriBytes(b, s, p + 1, gt);
-    if (typeof u === 'string' || hasComma(u)) return false;
-    out.push(u);
+    if (typeof u === 'string' || hasComma(u)) return undefined;
+    if (out === undefined) out = [u];
+    else out.push(u);
     p = gt + 1;
     // RFC 3261 §20.34: route-param = generic-param
     while (p < to && b[p] === 59 /* ; */) {
       const ns = ++p;
       while (p < to && TOKEN_B[b[p] as number] === 1) p++;
-      if (p === ns) return false;
+      if (p === ns) return undefined;
       if (p < to && b[p] === 61 /* = */) {
         const vs = ++p;
         while (p < to && PVALUE_B[b[p] as number] === 1) p++;
-        if (p === vs) return false;
+        if (p === vs) return undefined;
       }
     }
-    if (p === to) return true;
-    if (b[p] !== 44 /* , */) return false;
+    if (p === to) return out;
+    if (b[p] !== 44 /* , */) return undefined;
     p++;
     while (p < to && (b[p] === 32 || b[p] === 9)) p++;
   }

@@ -183,6 +183,30 @@ t.test('compact names, odd case and a bad Request-URI agree with the general par
   t.end();
 });
 
+t.test('one- and two-byte names, in any case, agree with the general parser', (t) => {
+  // (the fast scan reads a name's first two bytes in one step, then byte by byte)
+  const names: [string, string][] = [
+    ['Via:', 'v:'],
+    ['Via:', 'V:'],
+    ['To:', 't:'],
+    ['To:', 'TO:'],
+    ['To:', 'tO:'],
+    ['Call-ID:', 'i:'],
+    ['From:', 'f:'],
+    ['Contact:', 'm:'],
+    ['Content-Type:', 'c:'],
+    ['Content-Type:', 'Xy:'],
+    ['Content-Type:', 'X:'],
+    ['Content-Type:', 'x-:'],
+  ];
+  for (const [from, to] of names) {
+    const buf = invite((l) => l.map((x) => (x.startsWith(from) ? to + x.slice(from.length) : x)));
+    t.ok(takesFastPath(buf), to);
+    same(t, buf, to);
+  }
+  t.end();
+});
+
 t.test('request lines in other shapes agree with the general parser', (t) => {
   const line = (l: string): Buffer =>
     crlf(l, ...invite().toString('latin1').split('\r\n').slice(1));

@@ -2,7 +2,11 @@
 // name (any case, long and compact forms, prefixes and extensions of the known names), and stop
 // at the first byte that is not a token byte.
 import t from 'tap';
-import { nameAutomaton, NAME_START } from '../../src/message/name-automaton.js';
+import {
+  nameAutomaton,
+  shiftedNameAutomaton,
+  NAME_START,
+} from '../../src/message/name-automaton.js';
 import { classifyHeaderName, HeaderId } from '../../src/message/header-names.js';
 import { TOKEN } from '../../src/message/header-values.js';
 
@@ -96,6 +100,38 @@ t.test('name automaton: 20,000 random token names classify as classifyHeaderName
   t.equal(bad, 0);
   t.end();
 });
+
+t.test(
+  'name automaton: the shifted form and its two-byte first step walk as the byte form',
+  (t) => {
+    const shifted = shiftedNameAutomaton();
+    let states = 0;
+    for (let k = 0; k < NAME_NEXT.length; k++) states = Math.max(states, NAME_NEXT[k] as number);
+    let badNext = 0;
+    for (let st = 0; st <= states; st++) {
+      for (let c = 0; c < 256; c++) {
+        const want = (NAME_NEXT[(st << 8) | c] as number) << 8;
+        if (shifted.next[(st << 8) | c] !== want) badNext++;
+      }
+    }
+    t.equal(badNext, 0, 'next[state << 8 | byte] is the byte form shifted by 8');
+    let badPair = 0;
+    for (let b0 = 0; b0 < 256; b0++) {
+      for (let b1 = 0; b1 < 256; b1++) {
+        const s1 = NAME_NEXT[(NAME_START << 8) | b0] as number;
+        const s2 = s1 === 0 ? 0 : (NAME_NEXT[(s1 << 8) | b1] as number);
+        if (shifted.pair[b0 | (b1 << 8)] !== s2) badPair++;
+      }
+    }
+    t.equal(
+      badPair,
+      0,
+      'pair[b0 | b1 << 8] is the state after b0 b1, 0 when either stops the walk',
+    );
+    t.same([...shifted.id], [...NAME_ID], 'same ids per state');
+    t.end();
+  },
+);
 
 function swapCase(s: string): string {
   let out = '';

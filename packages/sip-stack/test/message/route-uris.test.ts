@@ -113,6 +113,19 @@ t.test('a Route value that is not a name-addr is left out, as in routes', (t) =>
   t.end();
 });
 
+t.test(
+  'a Route line that fails after a value read in place drops that value, not earlier lines',
+  (t) => {
+    const m = request('Route: <sip:a.example.net;lr>', 'Route: <sip:b.example.net>, <unterminated');
+    t.same(m.routeUris.map(view), expected(m));
+    t.same(
+      m.routeUris.map((u) => ('host' in u ? u.host : '')),
+      ['a.example.net', 'b.example.net'],
+    );
+    t.end();
+  },
+);
+
 t.test('routeUris follows changes to the Route header', (t) => {
   const m = request('Route: <sip:a.example.net;lr>, <sip:b.example.net;lr>');
   t.equal(m.routeUris.length, 2);
