@@ -10,12 +10,14 @@
 //
 //   npm run build && node bench/sip/profile-call.mjs [--rate 50] [--calls 500] [--warm-calls 0] [--users 2000]
 //       [--repeat 1] [--media-mode never|always|nat] [--cpu-prof] [--perf] [--keep]
+//       [--node-arg <arg> ...]
 //
 // --cpu-prof writes a V8 profile into the temporary directory and prints the functions with the
 // most self and inclusive time (profile-summary.mjs). Bounded in count and time; the server and
 // SIPp are stopped by pid. --perf samples the server on CPU with Linux perf during the calls
 // (node --perf-basic-prof names JIT frames) and prints the top symbols: unlike the V8 profile,
 // which counts wall time between samples, it shows where CPU time goes on a busy machine.
+// --node-arg passes an option to the server's node (e.g. --trace-gc-nvp, --max-semi-space-size=8).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -36,6 +38,7 @@ function parseArgs(argv) {
   o.keep = false;
   o.warmCalls = 0;
   o.mediaMode = 'never';
+  o.nodeArgs = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
@@ -48,6 +51,7 @@ function parseArgs(argv) {
     else if (a === '--perf') o.perf = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--media-mode') o.mediaMode = v();
+    else if (a === '--node-arg') o.nodeArgs.push(v());
     else if (/^\d+$/.test(a)) o.rate = Number(a);
     else throw new Error(`unknown option ${a}`);
   }
@@ -84,7 +88,8 @@ async function oneRun(o) {
     await freePort(),
     await freePort(),
   ];
-  const nodeArgs = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+  const nodeArgs = [...o.nodeArgs];
+  if (o.cpuProf) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
   if (o.perf) nodeArgs.push('--perf-basic-prof');
   const srv = spawn(
     process.execPath,
