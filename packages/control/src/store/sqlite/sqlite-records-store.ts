@@ -19,6 +19,25 @@ import { prepareBatchWriter, type WireRecordsBatch } from './records-batch.js';
 
 type R = Record<string, unknown>;
 
+/** A rate prefix is at most 15 digits (the schema's check, E.164's length): 16 candidates with ''. */
+const RATE_CANDIDATES = 16;
+
+/**
+ * The prefixes a rate may have to match `number` ('' matches every number; then 1 to 15 leading
+ * characters while they are digits, since a rate prefix is digits only), padded with nulls, which
+ * match no row.
+ */
+export function ratePrefixes(number: string): (string | null)[] {
+  const out: (string | null)[] = [''];
+  for (let k = 0; k < number.length && k < RATE_CANDIDATES - 1; k++) {
+    const c = number.charCodeAt(k);
+    if (c < 48 || c > 57) break;
+    out.push(number.slice(0, k + 1));
+  }
+  while (out.length < RATE_CANDIDATES) out.push(null);
+  return out;
+}
+
 export interface SqliteRecordsStoreOptions {
   /**
    * Where the call recorder's batches (`writeBatch`) are committed: 'worker' (default) in a
@@ -76,8 +95,10 @@ export class SqliteRecordsStore implements RecordsStore {
       events: p(
         'SELECT id, call_id, at, kind, detail FROM call_event WHERE call_id = ? ORDER BY id',
       ),
+      // Longest-prefix match through the (account_id, prefix) index: the number's own prefixes
+      // are the candidates, so a rate deck of any size costs RATE_CANDIDATES index probes.
       rates: p(
-        `SELECT * FROM rate WHERE account_id = ? AND ? GLOB prefix || '*' ORDER BY length(prefix) DESC LIMIT 1`,
+        `SELECT * FROM rate WHERE account_id = ? AND prefix IN (${Array(RATE_CANDIDATES).fill('?').join(', ')}) ORDER BY length(prefix) DESC LIMIT 1`,
       ),
       txn: p(
         'INSERT INTO wallet_txn (id, account_id, amount_micros, reason, call_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -203,7 +224,7 @@ export class SqliteRecordsStore implements RecordsStore {
   }
 
   rateFor(accountId: string, number: string): Promise<RateInfo | undefined> {
-    const r = this.#q['rates']?.get(accountId, number);
+    const r = this.#q['rates']?.get(accountId, ...ratePrefixes(number));
     if (r === undefined) return Promise.resolve(undefined);
     return Promise.resolve({
       id: String(r['id']),
