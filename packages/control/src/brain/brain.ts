@@ -92,7 +92,13 @@ export interface ReleaseResult {
 }
 
 export type PresenceEvent =
-  | { type: 'registered' | 'unregistered'; accountId: string; userId: string; deviceId: string }
+  | {
+      /** A device registered or went; reachable/unreachable: its contact answers OPTIONS or not. */
+      type: 'registered' | 'unregistered' | 'reachable' | 'unreachable';
+      accountId: string;
+      userId: string;
+      deviceId: string;
+    }
   | { type: 'dialog'; callId: string; state: 'early' | 'confirmed' | 'refreshed' | 'terminated' };
 
 export interface PresenceAck {

@@ -90,8 +90,11 @@ export class LocalBrain implements Brain {
       const known = await this.admission.dialogEvent(event.callId, event.state);
       return { ok: true, known };
     }
-    if (event.type === 'registered') this.presence.registered(event.userId, event.deviceId);
-    else this.presence.unregistered(event.userId, event.deviceId);
+    const p = this.presence;
+    if (event.type === 'registered') p.registered(event.userId, event.deviceId);
+    else if (event.type === 'unregistered') p.unregistered(event.userId, event.deviceId);
+    else if (event.type === 'reachable') p.reachable(event.userId, event.deviceId);
+    else p.unreachable(event.userId, event.deviceId);
     return { ok: true, known: true };
   }
 

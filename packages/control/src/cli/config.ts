@@ -58,6 +58,10 @@ export interface SwitchboardConfig {
     transfersFromTrunks: boolean;
     /** OPTIONS probes of trunk gateways every this many seconds; 0 = none. */
     trunkProbeIntervalSec: number;
+    /** OPTIONS qualify of registered contacts every this many seconds; 0 = none. */
+    qualifyIntervalSec: number;
+    /** CRLFCRLF pings on registered outbound TCP/TLS flows every this many seconds; 0 = none. */
+    keepAliveIntervalSec: number;
   };
   /** Where registrations live: in memory, or in Redis (shared by several nodes). */
   location: { redis: string | undefined };
@@ -98,6 +102,8 @@ export const DEFAULT_CONFIG: SwitchboardConfig = Object.freeze({
     outbound: 'b2bua',
     transfersFromTrunks: false,
     trunkProbeIntervalSec: 30,
+    qualifyIntervalSec: 0,
+    keepAliveIntervalSec: 0,
   }),
   location: Object.freeze({ redis: undefined }),
   media: Object.freeze({

@@ -127,6 +127,18 @@ const SIP_SETTINGS: readonly Setting[] = [
     apply: integer(0, (c, v) => (c.sip.trunkProbeIntervalSec = v)),
   },
   {
+    key: 'sip.qualify_interval_sec',
+    env: 'SWITCHBOARD_SIP_QUALIFY_INTERVAL_SEC',
+    flag: '--sip-qualify-interval-sec',
+    apply: integer(0, (c, v) => (c.sip.qualifyIntervalSec = v)),
+  },
+  {
+    key: 'sip.keepalive_interval_sec',
+    env: 'SWITCHBOARD_SIP_KEEPALIVE_INTERVAL_SEC',
+    flag: '--sip-keepalive-interval-sec',
+    apply: integer(0, (c, v) => (c.sip.keepAliveIntervalSec = v)),
+  },
+  {
     key: 'location.redis',
     env: 'SWITCHBOARD_LOCATION_REDIS',
     flag: '--location-redis',

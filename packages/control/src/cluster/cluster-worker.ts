@@ -22,7 +22,7 @@ import { CachingDirectory } from '../store/caching-directory.js';
 import { openDatabase } from '../store/sqlite/open-database.js';
 import { SqliteDirectory } from '../store/sqlite/sqlite-directory.js';
 import { ClusterBrain, type IpcChannel } from './brain-ipc.js';
-import { callIdOwner, clusterCallId } from './call-id-owner.js';
+import { callIdOwner, clusterCallId, ownerOfCallId } from './call-id-owner.js';
 import {
   CLUSTER_INIT_ENV,
   isMessage,
@@ -189,7 +189,14 @@ export async function runClusterWorker(
     relay = openRelay(media, log);
     node = held.node = new EdgeNode(
       // replies to the calls, registrations and probes started here come back to this worker
-      { ...options, listen, media, callId: () => clusterCallId(index) },
+      {
+        ...options,
+        listen,
+        media,
+        callId: () => clusterCallId(index),
+        // each binding is qualified by one worker: the one its REGISTERs' Call-ID belongs to
+        reachabilityFilter: (b) => ownerOfCallId(b.callId, workers) === index,
+      },
       {
         brain,
         location: location.service,

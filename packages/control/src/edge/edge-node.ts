@@ -40,6 +40,7 @@ import { silentLogger, type EdgeLogger, type EdgeOptions } from './edge-options.
 import { EdgeRouter } from './edge-router.js';
 import { AnchoringTransport, MediaAnchor, type MediaRelayPort } from './media-anchor.js';
 import { TrunkDispatcher } from './trunk-dispatcher.js';
+import { devicePresence, reachabilityOptions, type DevicePresence } from './edge-reachability.js';
 
 export interface EdgeNodeDeps {
   brain: Brain;
@@ -130,9 +131,11 @@ export class EdgeNode {
       ...(options.nonceTtlMs === undefined ? {} : { nonceTtlMs: options.nonceTtlMs }),
       ...(deps.digestSecret === undefined ? {} : { secret: deps.digestSecret }),
     };
+    const reachability = reachabilityOptions(options, this.transactions, this.transport);
     this.registrar = new Registrar({
       location: deps.location ?? new MemoryLocationService(),
       authenticator: new BrainRegistrarAuthenticator(new BrainDigest({ ...digest, mode: 'www' })),
+      ...(reachability === undefined ? {} : { reachability }),
       logger: log,
     });
     const router = new EdgeRouter({
@@ -293,20 +296,9 @@ export class EdgeNode {
   }
 
   #wireRegistrarEvents(): void {
-    const presence = (type: 'registered' | 'unregistered', b: Binding): void => {
-      const a = b.identity?.attributes;
-      if (
-        a?.['accountId'] === undefined ||
-        a['userId'] === undefined ||
-        a['deviceId'] === undefined
-      )
-        return;
-      const event = {
-        type,
-        accountId: a['accountId'],
-        userId: a['userId'],
-        deviceId: a['deviceId'],
-      };
+    const presence = (type: DevicePresence, b: Binding): void => {
+      const event = devicePresence(type, b);
+      if (event === undefined) return;
       this.#brain
         .presenceEvent(event)
         .catch((err: unknown) => this.#log.warn({ err }, 'presence event failed'));
@@ -314,6 +306,8 @@ export class EdgeNode {
     this.registrar.on('registered', (b) => presence('registered', b));
     this.registrar.on('unregistered', (b) => presence('unregistered', b));
     this.registrar.on('expired', (b) => presence('unregistered', b));
+    this.registrar.on('reachable', (b) => presence('reachable', b));
+    this.registrar.on('unreachable', (b) => presence('unreachable', b));
     this.transport.onFlowClosed(
       (flow) => void this.registrar.flowClosed(flow).catch(() => undefined),
     );

@@ -1,5 +1,6 @@
 /** Options of the SIP edge node: where SIP listens, how media is anchored, the relay's ports. */
 import type { DigestAlgorithm, ListenSpec } from '@switchboard/sip-stack';
+import type { Binding } from '@switchboard/registrar';
 
 /** When proxied calls get their media anchored on the relay. */
 export type MediaMode = 'always' | 'nat' | 'never';
@@ -55,6 +56,15 @@ export interface EdgeOptions {
    * gateway live traffic marked down is then tried again after 30 s).
    */
   trunkProbeIntervalMs?: number;
+  /**
+   * OPTIONS qualify of registered contacts every this many ms (default 0: none); a contact that
+   * stops answering is reported unreachable to the control plane, and reachable when it answers.
+   */
+  qualifyIntervalMs?: number;
+  /** CRLFCRLF pings on registered RFC 5626 TCP/TLS flows every this many ms (default 0: none). */
+  keepAliveIntervalMs?: number;
+  /** Which bindings this node qualifies and pings (default all; a cluster splits them). */
+  reachabilityFilter?: (binding: Binding) => boolean;
   /**
    * Whether a From domain is one of ours: requests from it must authenticate (407). Default: the
    * From domain equals the Request-URI domain, or a device of it has registered here.

@@ -65,7 +65,12 @@ export const BRAIN_SCHEMAS = {
   presence: {
     type: 'object',
     required: ['type'],
-    properties: { type: { type: 'string', enum: ['registered', 'unregistered', 'dialog'] } },
+    properties: {
+      type: {
+        type: 'string',
+        enum: ['registered', 'unregistered', 'reachable', 'unreachable', 'dialog'],
+      },
+    },
   },
   admit: {
     type: 'object',

@@ -96,6 +96,8 @@ export function serviceOptions(config: SwitchboardConfig, logger: EdgeLogger): E
     outbound: sip.outbound,
     transfersFromTrunks: sip.transfersFromTrunks,
     trunkProbeIntervalMs: sip.trunkProbeIntervalSec * 1000,
+    qualifyIntervalMs: sip.qualifyIntervalSec * 1000,
+    keepAliveIntervalMs: sip.keepAliveIntervalSec * 1000,
     drainRetryAfterSec: Math.max(1, config.drainTimeoutSec),
   };
 }

@@ -188,3 +188,32 @@ t.test(
     t.end();
   },
 );
+
+t.test(
+  'config: contact qualify and flow keep-alives are off by default, set in seconds, never negative',
+  (t) => {
+    const dflt = loadConfig({ env: {}, flags: {} });
+    t.match(dflt, { ok: true, value: { sip: { qualifyIntervalSec: 0, keepAliveIntervalSec: 0 } } });
+    const set = loadConfig({
+      env: { SWITCHBOARD_SIP_QUALIFY_INTERVAL_SEC: '60' },
+      flags: { '--sip-keepalive-interval-sec': '25' },
+    });
+    t.match(set, {
+      ok: true,
+      value: { sip: { qualifyIntervalSec: 60, keepAliveIntervalSec: 25 } },
+    });
+    if (set.ok) {
+      const edge = serviceOptions(set.value, silentLogger);
+      t.equal(edge.qualifyIntervalMs, 60_000, 'in ms for the edge');
+      t.equal(edge.keepAliveIntervalMs, 25_000);
+    }
+    t.match(loadConfig({ env: {}, flags: { '--sip-qualify-interval-sec': '-1' } }), {
+      ok: false,
+      error: {
+        message:
+          'flag --sip-qualify-interval-sec (sip.qualify_interval_sec) must be an integer of at least 0',
+      },
+    });
+    t.end();
+  },
+);

@@ -235,6 +235,19 @@ export function brainContract(t: Test, carrier: string, factory: CarrierFactory)
       }),
       { ok: true, known: true },
     );
+    // reachability of a registered device's contact (the edge's OPTIONS qualify)
+    for (const type of ['unreachable', 'reachable'] as const) {
+      t.same(
+        await brain.presenceEvent({
+          type,
+          accountId: pbx.accountId,
+          userId: pbx.users.bob,
+          deviceId: pbx.devices.bobDesk,
+        }),
+        { ok: true, known: true },
+        type,
+      );
+    }
     t.same(
       await brain.presenceEvent({ type: 'dialog', callId: 'never-admitted', state: 'refreshed' }),
       { ok: true, known: false },

@@ -35,6 +35,8 @@ export interface OptionsQualifyClientOptions {
   /** From URI of the OPTIONS (default `sip:registrar@invalid`). */
   from?: string;
   userAgent?: string;
+  /** Call-ID of each OPTIONS (default a random one); a cluster encodes the worker replies go to. */
+  callId?: () => string;
 }
 
 /** OPTIONS over a client transaction to `binding.target` (or the Contact's IP literal). */
@@ -42,11 +44,13 @@ export class OptionsQualifyClient implements QualifyClient {
   readonly #transactions: QualifyTransactions;
   readonly #from: string;
   readonly #userAgent: string | undefined;
+  readonly #callId: () => string;
 
   constructor(options: OptionsQualifyClientOptions) {
     this.#transactions = options.transactions;
     this.#from = options.from ?? 'sip:registrar@invalid';
     this.#userAgent = options.userAgent;
+    this.#callId = options.callId ?? generateCallId;
   }
 
   qualify(binding: Binding): Promise<QualifyResult> {
@@ -57,7 +61,7 @@ export class OptionsQualifyClient implements QualifyClient {
       uri: binding.uri,
       from: `<${this.#from}>;tag=${generateTag()}`,
       to: `<sip:${binding.aor}>`,
-      callId: generateCallId(),
+      callId: this.#callId(),
       cseq: 1,
       ...(binding.path === undefined ? {} : { route: [...binding.path] }),
       ...(this.#userAgent === undefined ? {} : { headers: { 'User-Agent': this.#userAgent } }),

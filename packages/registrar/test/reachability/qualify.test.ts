@@ -70,3 +70,21 @@ t.test('a binding that leaves the location service is forgotten by the monitor',
   await register(h, ua, { user: '1002', expires: 0, callId: 'f', cseq: 2 });
   t.equal(b !== undefined ? h.registrar.reachability?.state(b) : 'none', undefined);
 });
+
+t.test('the qualify OPTIONS carries the Call-ID of the given generator', async (t) => {
+  const h = await qualifyingRegistrar(t);
+  let n = 0;
+  const client = new OptionsQualifyClient({
+    transactions: h.server.transactions,
+    callId: () => `qualify-${++n}@worker-1`,
+  });
+  const ua = await startUa(t);
+  const seen: string[] = [];
+  ua.on('request', (req) => void seen.push(`${req.method} ${req.request.callId}`));
+  await register(h, ua, { user: '1004', expires: 600 });
+  const [b] = await h.registrar.lookup('1004@a.example');
+  if (b === undefined) throw new Error('not registered');
+  t.match(await client.qualify(b), { ok: true, status: 200 });
+  t.match(await client.qualify(b), { ok: true, status: 200 });
+  t.same(seen, ['OPTIONS qualify-1@worker-1', 'OPTIONS qualify-2@worker-1']);
+});

@@ -26,7 +26,10 @@ function relayRange(): { min: number; max: number } {
   return { min, max: min + 199 };
 }
 
-export async function startEdgeFixture(mediaMode = 'always'): Promise<EdgeFixture> {
+export async function startEdgeFixture(
+  mediaMode = 'always',
+  extraFlags: Record<string, string> = {},
+): Promise<EdgeFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-edge-'));
   const range = relayRange();
   const config = loadConfig({
@@ -43,6 +46,7 @@ export async function startEdgeFixture(mediaMode = 'always'): Promise<EdgeFixtur
       '--media-mode': mediaMode,
       '--rtp-min': String(range.min),
       '--rtp-max': String(range.max),
+      ...extraFlags,
     },
   });
   if (!config.ok) throw new Error(config.error.message);
