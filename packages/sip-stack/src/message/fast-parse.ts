@@ -8,6 +8,7 @@
 import { isAscii } from 'node:buffer';
 import { SipHeaders } from './sip-headers.js';
 import { HeaderId } from './header-names.js';
+import { MAX_SMI_START } from './header-scan.js';
 import { shiftedNameAutomaton, NAME_START } from './name-automaton.js';
 import { fastRequestLine, parseStartLine, type StartLine } from './parse-start-line.js';
 import { parseViaBytes, viaFromFast, type Via } from './via.js';
@@ -46,7 +47,7 @@ let bodyStart = -1;
 
 /**
  * Splits the header lines from `pos` into the position table scanHeaders would build for them
- * (start, value start, end, HeaderId per line), or returns undefined when a line is not in the
+ * (key, value start, end per line: see header-lines.ts COLS), or returns undefined when a line is not in the
  * canonical shape (then scanHeaders decides).
  */
 function fastScan(s: string, b: Uint8Array, pos: number): number[] | undefined {
@@ -55,6 +56,7 @@ function fastScan(s: string, b: Uint8Array, pos: number): number[] | undefined {
   let repeated = 0;
   let t = table;
   let k = 0;
+  let line = 0;
   const n = s.length;
   for (;;) {
     let i = pos;
@@ -81,15 +83,16 @@ function fastScan(s: string, b: Uint8Array, pos: number): number[] | undefined {
     if (lf < 0 || b[lf - 1] !== 13 || lf + 1 >= n) return undefined;
     const id = NAME_ID[st >> 8] as HeaderId;
     if (id !== HeaderId.other) {
-      if ((first[id] as number) < 0) first[id] = k >> 2;
+      if ((first[id] as number) < 0) first[id] = line;
       else repeated |= 1 << id;
     }
-    if (k + 4 > t.length) t = table = t.concat(new Array<number>(t.length).fill(0));
-    t[k] = pos;
+    if (k + 3 > t.length) t = table = t.concat(new Array<number>(t.length).fill(0));
+    // (the key is start * 16 + id, lineKey of header-lines.ts)
+    t[k] = pos * 16 + id;
     t[k + 1] = i + 1;
     t[k + 2] = lf - 1;
-    t[k + 3] = id;
-    k += 4;
+    k += 3;
+    line++;
     pos = lf + 1;
   }
   if ((repeated & SINGLE) !== 0) return undefined;
@@ -99,15 +102,15 @@ function fastScan(s: string, b: Uint8Array, pos: number): number[] | undefined {
 
 /** Trimmed start of the value of line `i` (what wireValue skips: bytes up to SP). */
 function valueStart(b: Uint8Array, t: number[], i: number): number {
-  let vs = t[i * 4 + 1] as number;
-  const ve = t[i * 4 + 2] as number;
+  let vs = t[i * 3 + 1] as number;
+  const ve = t[i * 3 + 2] as number;
   while (vs < ve && (b[vs] as number) <= 32) vs++;
   return vs;
 }
 
 /** Trimmed end of the value of line `i` (what wireValue drops: trailing SP/HT). */
 function valueEnd(b: Uint8Array, t: number[], i: number, vs: number): number {
-  let ve = t[i * 4 + 2] as number;
+  let ve = t[i * 3 + 2] as number;
   while (ve > vs && (b[ve - 1] === 32 || b[ve - 1] === 9)) ve--;
   return ve;
 }
@@ -180,12 +183,26 @@ function fastVia(b: Uint8Array, s: string, i: number, n: number): Via | undefine
  */
 export function fastParse(buf: Buffer, s: string, datagram: boolean): SipMessage | undefined {
   const b = buf;
+  // (larger texts can have line keys past the small integers: the general scan handles them)
+  if (s.length >= MAX_SMI_START) return undefined;
   const lf = s.indexOf('\n');
   if (lf < 1 || b[lf - 1] !== 13 || b[0] === 13) return undefined;
   const sl = lf - 1;
   // (a status line is not a token followed by SP: fastRequestLine leaves it to parseStartLine)
-  const start = fastRequestLine(s, b, sl) ?? parseStartLine(s, b, 0, sl);
-  if ('code' in start || (start.kind === 'request' && start.error !== undefined)) return undefined;
+  let method = fastRequestLine(s, b, sl);
+  let us = method === undefined ? -1 : method.length + 1;
+  let ue = sl - 8;
+  let status: StartLine | undefined;
+  if (method === undefined) {
+    const start = parseStartLine(s, b, 0, sl);
+    if ('code' in start) return undefined;
+    if (start.kind === 'request') {
+      if (start.error !== undefined) return undefined;
+      method = start.method;
+      us = start.uriStart;
+      ue = us + start.uri.length;
+    } else status = start;
+  }
   const t = fastScan(s, b, lf + 1);
   if (t === undefined) return undefined;
   const first = FIRST;
@@ -200,30 +217,38 @@ export function fastParse(buf: Buffer, s: string, datagram: boolean): SipMessage
   const len = decimal(b, t, li);
   if (len < 0 || len > avail || (len < avail && !datagram)) return undefined;
   if (!isAscii(b)) return undefined;
-  const msg = routable(buf, s, t, start);
+  const msg = routable(buf, s, t, method, us, ue, status);
   if (msg === undefined) return undefined;
   msg.setBodyView(buf, bodyStart, bodyStart + len);
-  msg.setWire(buf, 0, bodyStart + len);
+  msg.setWire(0);
   return msg;
 }
 
 /**
  * The message with the values routing needs parsed and seeded, as checkRouting does it, or
- * undefined when one is malformed (the general parser then reports it).
+ * undefined when one is malformed (the general parser then reports it). A request has its
+ * `method` and Request-URI s[us, ue); a response its `status` line.
  */
-function routable(buf: Buffer, s: string, t: number[], start: StartLine): SipMessage | undefined {
+function routable(
+  buf: Buffer,
+  s: string,
+  t: number[],
+  method: string | undefined,
+  us: number,
+  ue: number,
+  status: StartLine | undefined,
+): SipMessage | undefined {
   const b = buf;
   const first = FIRST;
   const vi = first[HeaderId.via] as number;
   const ci = first[HeaderId.cseq] as number;
   const ii = first[HeaderId.callId] as number;
-  const v0 = t[vi * 4 + 1] as number;
-  const v1 = t[vi * 4 + 2] as number;
+  const v0 = t[vi * 3 + 1] as number;
+  const v1 = t[vi * 3 + 2] as number;
   const via = fastVia(b, s, v0, v1) ?? parseViaBytes(b, s, v0, v1, true);
   if (typeof via === 'string') return undefined;
-  const method = start.kind === 'request' ? start.method : undefined;
   // (the request's method is the first bytes of the message)
-  const cseq = parseCSeqBytes(b, s, t[ci * 4 + 1] as number, t[ci * 4 + 2] as number, method, 0);
+  const cseq = parseCSeqBytes(b, s, t[ci * 3 + 1] as number, t[ci * 3 + 2] as number, method, 0);
   // RFC 3261 §8.1.1.5: the CSeq method matches the request method
   if (cseq === undefined || (method !== undefined && cseq.method !== method)) return undefined;
   const cs = valueStart(b, t, ii);
@@ -239,15 +264,16 @@ function routable(buf: Buffer, s: string, t: number[], start: StartLine): SipMes
   }
   const headers = SipHeaders.fromParsed(s, b, t, true);
   let msg: SipMessage;
-  if (start.kind === 'request') {
-    const us = start.uriStart;
-    const u = parseUriBytes(b, s, us, us + start.uri.length);
+  if (method !== undefined) {
+    const u = parseUriBytes(b, s, us, ue);
     // RFC 3261 §16.3: the Request-URI is what a proxy routes on, so it must parse
     if (typeof u === 'string' || u.scheme === '') return undefined;
-    const req = new SipRequest(start.method, start.uri, headers);
+    const req = new SipRequest(method, s.slice(us, ue), headers);
     req.seedRequestUri(u);
     msg = req;
-  } else msg = new SipResponse(start.status, start.reason, headers);
+  } else if (status !== undefined && status.kind === 'response')
+    msg = new SipResponse(status.status, status.reason, headers);
+  else return undefined;
   msg.seedCache(via, cseq, callId, mf);
   return msg;
 }

@@ -3,8 +3,26 @@
 
 import { headerInfo, lookupHeaderName, HeaderId, type HeaderInfo } from './header-names.js';
 
-/** Columns per line in the position table: start, value start, end, HeaderId. */
-const COLS = 4;
+/**
+ * Columns per line in the position table: key (line start * 16 + HeaderId; the start is -1 for
+ * lines added or changed through the API), value start (bitwise-inverted when folded), end.
+ */
+export const COLS = 3;
+
+/** The position-table key of a line starting at `start` (-1: not from the wire) with id `id`. */
+export function lineKey(start: number, id: HeaderId): number {
+  return start * 16 + id;
+}
+
+/** The HeaderId in a line key (`&` keeps the low bits of any safe integer: 16 divides 2 ** 32). */
+export function keyId(key: number): HeaderId {
+  return (key & 15) as HeaderId;
+}
+
+/** The line start in a line key (-1 for lines added or changed through the API). */
+export function keyStart(key: number): number {
+  return Math.floor(key / 16);
+}
 
 /** Headers whose values contain commas that do not separate values (RFC 3261 §7.3.1). */
 const NOT_LISTS = new Set([
@@ -115,8 +133,9 @@ export function serializeLines(
   let sawLength = false;
   const n = pos.length / COLS;
   for (let i = 0; i < n; i++) {
-    let rs = pos[i * COLS] as number;
-    const id = pos[i * COLS + 3] as HeaderId;
+    const key = pos[i * COLS] as number;
+    const id = keyId(key);
+    let rs = key < 0 ? -1 : keyStart(key);
     if (id === HeaderId.contentLength) {
       sawLength = true;
       if (h.valueAt(i) !== String(bodyLength)) rs = -1;

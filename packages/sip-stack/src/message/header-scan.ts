@@ -4,6 +4,7 @@
 
 import { classifyHeaderName, HeaderId } from './header-names.js';
 import { TOKEN } from './header-values.js';
+import { lineKey } from './header-lines.js';
 
 const SP = 32;
 const HT = 9;
@@ -29,6 +30,9 @@ export const scan = {
   /** Offset of the body (after the empty line), or -1 when the header section is incomplete. */
   bodyStart: -1,
 };
+
+/** Texts from this length on may have line keys that are not small integers (start * 16 + id). */
+export const MAX_SMI_START = 2 ** 27;
 
 /** Reused position table (packed small integers); each scan returns a copy of its used part. */
 let table: number[] = new Array<number>(256).fill(0);
@@ -68,8 +72,8 @@ function slowColon(s: string, b: Uint8Array, pos: number, eol: number): number {
 
 /**
  * Splits header lines from `pos` up to the empty line (continuation lines stay in their line,
- * RFC 3261 §7.3.1) into the position table SipHeaders adopts: per line its start, value start
- * (~offset when folded), end (its CRLF) and HeaderId. Only the names routing needs are
+ * RFC 3261 §7.3.1) into the position table SipHeaders adopts: per line its key (start and
+ * HeaderId, see lineKey), value start (~offset when folded) and end (its CRLF). Only the names routing needs are
  * classified; values are not read.
  */
 export function scanHeaders(s: string, b: Uint8Array, pos: number): number[] {
@@ -78,9 +82,13 @@ export function scanHeaders(s: string, b: Uint8Array, pos: number): number[] {
   let repeated = 0;
   scan.problem = undefined;
   scan.bodyStart = -1;
-  let t = table;
-  let k = 0;
   const n = s.length;
+  // (line keys past 2 ** 31 are not small integers: such a table is not the shared one, so that
+  // one keeps its elements kind)
+  const shared = n < MAX_SMI_START;
+  let t = shared ? table : new Array<number>(256).fill(0);
+  let k = 0;
+  let line = 0;
   if (pos < n && (b[pos] === SP || b[pos] === HT)) {
     scan.problem = 'continuation line after the start line';
   }
@@ -119,15 +127,18 @@ export function scanHeaders(s: string, b: Uint8Array, pos: number): number[] {
     }
     if (colon >= 0) {
       if (id !== HeaderId.other) {
-        if ((first[id] as number) < 0) first[id] = k >> 2;
+        if ((first[id] as number) < 0) first[id] = line;
         else repeated |= 1 << id;
       }
-      if (k + 4 > t.length) t = table = t.concat(new Array<number>(t.length).fill(0));
-      t[k] = pos;
+      if (k + 3 > t.length) {
+        t = t.concat(new Array<number>(t.length).fill(0));
+        if (shared) table = t;
+      }
+      t[k] = lineKey(pos, id);
       t[k + 1] = folded ? ~(colon + 1) : colon + 1;
       t[k + 2] = eol;
-      t[k + 3] = id;
-      k += 4;
+      k += 3;
+      line++;
     }
     pos = eol + 2;
   }

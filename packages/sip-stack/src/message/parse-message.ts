@@ -132,9 +132,9 @@ function build(
   let topVia: Via | undefined;
   if (vi >= 0) {
     // parsed in place: LWS (folded CRLFs included) is skipped by the Via grammar itself
-    const v0 = table[vi * 4 + 1] as number;
+    const v0 = table[vi * 3 + 1] as number;
     const from = v0 < 0 ? ~v0 : v0;
-    const r = parseViaBytes(b, s, from, table[vi * 4 + 2] as number, true);
+    const r = parseViaBytes(b, s, from, table[vi * 3 + 2] as number, true);
     if (typeof r !== 'string') topVia = r;
   }
   // RFC 3261 §8.1.1.7 / §18.2.1: without a top Via nothing can be sent back
@@ -157,10 +157,10 @@ const REQUIRED_NAMES = ['', '', 'CSeq', 'Call-ID', '', '', 'From', 'To'];
  * the line is folded.
  */
 function decimalAt(b: Uint8Array, h: SipHeaders, table: number[], i: number): number {
-  const v0 = table[i * 4 + 1] as number;
+  const v0 = table[i * 3 + 1] as number;
   if (v0 < 0) return parseDecimal(h.valueAt(i));
   let vs = v0;
-  let ve = table[i * 4 + 2] as number;
+  let ve = table[i * 3 + 2] as number;
   while (vs < ve && (b[vs] as number) <= 32) vs++;
   while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HT)) ve--;
   if (ve === vs || ve - vs > 10) return -1;
@@ -191,13 +191,13 @@ function checkRouting(
   if ((scan.repeated & ((1 << HeaderId.maxForwards) | (1 << HeaderId.contentLength))) !== 0)
     return 'duplicate single-valued header';
   const ci = scan.first[HeaderId.cseq] as number;
-  const c0 = table[ci * 4 + 1] as number;
+  const c0 = table[ci * 3 + 1] as number;
   const method = msg.kind === 'request' ? msg.method : undefined;
   // (read in place unless folded: a byte above 0x7F fails the grammar either way)
   const cseq =
     c0 < 0
       ? parseCSeq(h.valueAt(ci))
-      : parseCSeqBytes(b, s, c0, table[ci * 4 + 2] as number, method);
+      : parseCSeqBytes(b, s, c0, table[ci * 3 + 2] as number, method);
   if (cseq === undefined) return 'bad CSeq header';
   // RFC 3261 §8.1.1.5: the CSeq method must match the request method
   if (method !== undefined && cseq.method !== method)
@@ -254,6 +254,6 @@ function attachBody(
   }
   msg.setBodyView(buf, bodyStart, bodyStart + len);
   // unchanged messages re-serialise as their bytes, when those already carry the right length
-  if (cli >= 0) msg.setWire(buf, start, bodyStart + len);
+  if (cli >= 0) msg.setWire(start);
   return undefined;
 }

@@ -138,12 +138,13 @@ export function parseStartLine(
 }
 
 /**
- * The Request-Line s[0, end) when it has the common shape "METHOD SP Request-URI SP SIP/2.0"
- * (version upper-case): what parseStartLine gives for it, found without searching for the SPs
- * (the line ends at `end`, a CR). The URI is not checked for SP here: the caller parses it, and
- * every URI grammar refuses SP. Undefined for anything else (parseStartLine then decides).
+ * The method of the Request-Line s[0, end) when it has the common shape "METHOD SP Request-URI SP
+ * SIP/2.0" (version upper-case), found without searching for the SPs (the line ends at `end`, a
+ * CR): the Request-URI is then s[method.length + 1, end - 8). What parseStartLine gives for it,
+ * without its object. The URI is not checked for SP here: the caller parses it, and every URI
+ * grammar refuses SP. Undefined for anything else (parseStartLine then decides).
  */
-export function fastRequestLine(s: string, b: Uint8Array, end: number): StartLine | undefined {
+export function fastRequestLine(s: string, b: Uint8Array, end: number): string | undefined {
   let i = 0;
   while (TOKEN_BYTES[b[i] as number] === 1) i++;
   if (b[i] !== SP || i === 0) return undefined;
@@ -152,8 +153,7 @@ export function fastRequestLine(s: string, b: Uint8Array, end: number): StartLin
   if (v <= i + 1 || b[v] !== SP || b[v + 1] !== 83 || b[v + 2] !== 73 || b[v + 3] !== 80)
     return undefined;
   if (b[v + 4] !== 47 || b[v + 5] !== 50 || b[v + 6] !== 46 || b[v + 7] !== 48) return undefined;
-  const method = methodName(s, b, 0, i);
-  return { kind: 'request', method, uri: s.slice(i + 1, v), uriStart: i + 1, error: undefined };
+  return methodName(s, b, 0, i);
 }
 
 /**

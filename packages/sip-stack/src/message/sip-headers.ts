@@ -7,6 +7,9 @@ import { splitValues, valueEnd } from './header-values.js';
 import {
   asciiBytes,
   insertAt,
+  keyId,
+  keyStart,
+  lineKey,
   isNotList,
   removeAt,
   serializeLines,
@@ -17,8 +20,8 @@ import {
 export type HeaderInit =
   Iterable<readonly [string, string]> | Readonly<Record<string, string | readonly string[]>>;
 
-/** Columns per line in the position table: start, value start, end, HeaderId. */
-const COLS = 4;
+/** Columns per line in the position table (header-lines.ts COLS; a module const is embedded). */
+const COLS = 3;
 
 /** Placeholder table of a SipHeaders being adopted (never read: #adopt replaces it). */
 const NO_LINES: number[] = [];
@@ -32,9 +35,10 @@ let adopting = false;
 
 export class SipHeaders {
   /**
-   * Per line, COLS numbers: offset of the line in #src (-1 when the line was added or changed
-   * through the API), offset of the value just after the colon (bitwise-inverted when the line is
-   * folded; -1 for API lines), offset of the line end (its CRLF), and the line's HeaderId.
+   * Per line, COLS numbers: the line key (lineKey: offset of the line in #src, -1 when the line
+   * was added or changed through the API, and the line's HeaderId), offset of the value just after
+   * the colon (bitwise-inverted when the line is folded; -1 for API lines), offset of the line end
+   * (its CRLF).
    */
   #pos: number[];
   /** Per line; undefined until first needed for lines parsed from the wire (classified lazily). */
@@ -126,12 +130,13 @@ export class SipHeaders {
     const n = pos.length / COLS;
     const infos: HeaderInfo[] = new Array<HeaderInfo>(n);
     for (let i = 0; i < n; i++) {
-      const id = pos[i * COLS + 3] as HeaderId;
+      const key = pos[i * COLS] as number;
+      const id = keyId(key);
       if (id !== HeaderId.other) {
         infos[i] = infoOfId(id);
         continue;
       }
-      infos[i] = wireLineInfo(s, pos[i * COLS] as number, pos[i * COLS + 1] as number);
+      infos[i] = wireLineInfo(s, keyStart(key), pos[i * COLS + 1] as number);
     }
     return (this.#infos = infos);
   }
@@ -148,8 +153,8 @@ export class SipHeaders {
   /** @internal Index of the first line with HeaderId `id` at or after `from`, or -1. */
   lineOf(id: HeaderId, from = 0): number {
     const pos = this.#pos;
-    for (let k = from * COLS + 3; k < pos.length; k += COLS)
-      if (pos[k] === id) return (k - 3) / COLS;
+    for (let i = from, k = from * COLS; k < pos.length; i++, k += COLS)
+      if (keyId(pos[k] as number) === id) return i;
     return -1;
   }
 
@@ -300,8 +305,7 @@ export class SipHeaders {
       // one line replaced by one line: in place
       this.#vals()[at] = vals[0];
       (this.#infos as HeaderInfo[])[at] = info;
-      this.#pos[at * COLS] = -1;
-      this.#pos[at * COLS + 1] = -1;
+      this.#markChanged(at);
       this.#version++;
       return;
     }
@@ -340,8 +344,7 @@ export class SipHeaders {
     if (rest.length === 0) this.#splice(i);
     else {
       this.#vals()[i] = rest;
-      this.#pos[i * COLS] = -1;
-      this.#pos[i * COLS + 1] = -1;
+      this.#markChanged(i);
     }
     this.#version++;
     return first;
@@ -376,12 +379,18 @@ export class SipHeaders {
     insertAt(infos, at, info);
     insertAt(values, at, value);
     const pos = this.#pos;
-    pos.push(-1, -1, -1, -1);
+    pos.push(-1, -1, -1);
     for (let k = pos.length - 1; k >= at * COLS + COLS; k--) pos[k] = pos[k - COLS] as number;
-    pos[at * COLS] = -1;
+    pos[at * COLS] = lineKey(-1, info.id);
     pos[at * COLS + 1] = -1;
     pos[at * COLS + 2] = -1;
-    pos[at * COLS + 3] = info.id;
+  }
+
+  /** Line `i` is no longer the wire text (its value is in #values); it keeps its HeaderId. */
+  #markChanged(i: number): void {
+    const pos = this.#pos;
+    pos[i * COLS] = lineKey(-1, keyId(pos[i * COLS] as number));
+    pos[i * COLS + 1] = -1;
   }
 
   #splice(i: number): void {

@@ -14,7 +14,7 @@ import {
 } from './name-addr.js';
 import { parseUri, type Uri } from './sip-uri.js';
 import { parseCSeq, type CSeq } from './cseq.js';
-import { Cache, Wire, nameAddrList } from './message-state.js';
+import { Cache, nameAddrList } from './message-state.js';
 import { routeUriList } from './route-uris.js';
 
 // (re-exported: the package entry and callers import them from here)
@@ -32,18 +32,27 @@ const SPAN: [number, number] = [0, 0];
 
 export abstract class SipMessageBase {
   headers: SipHeaders;
-  /** The body; undefined while it is still the unread view #bodySrc[#bodyFrom, #bodyTo). */
+  /** The body; undefined while it is still the unread view #src[#bodyFrom, #bodyTo). */
   #body: Buffer | undefined;
-  #bodySrc: Buffer;
+  /** The received bytes of a parsed message (EMPTY_BODY otherwise). */
+  #src: Buffer;
   #bodyFrom = 0;
   #bodyTo = 0;
   #c: Cache;
-  #wire: Wire | undefined = undefined;
+  // The received message #src[#wireFrom, #bodyTo) and the state it corresponds to, for verbatim
+  // re-serialisation (#wireFrom < 0: none): the headers object (at version 0), the start-line
+  // parts (method and URI, or status and reason) and the body as first materialised (undefined
+  // while it was never read).
+  #wireFrom = -1;
+  #wireHeaders: SipHeaders | undefined = undefined;
+  #wireK1: string | number = 0;
+  #wireK2 = '';
+  #wireBody: Buffer | undefined = undefined;
 
   constructor(headers?: SipHeaders, body?: Buffer) {
     this.headers = headers ?? new SipHeaders();
     this.#body = body ?? EMPTY_BODY;
-    this.#bodySrc = EMPTY_BODY;
+    this.#src = EMPTY_BODY;
     this.#c = new Cache(this.headers);
   }
 
@@ -53,24 +62,20 @@ export abstract class SipMessageBase {
     if (b !== undefined) return b;
     // the view is made on first read: routing never touches the body
     const view =
-      this.#bodyTo > this.#bodyFrom
-        ? this.#bodySrc.subarray(this.#bodyFrom, this.#bodyTo)
-        : EMPTY_BODY;
+      this.#bodyTo > this.#bodyFrom ? this.#src.subarray(this.#bodyFrom, this.#bodyTo) : EMPTY_BODY;
     this.#body = view;
-    this.#bodySrc = EMPTY_BODY;
-    if (this.#wire !== undefined) this.#wire.body = view;
+    this.#wireBody = view;
     return view;
   }
 
   set body(value: Buffer) {
     this.#body = value;
-    this.#bodySrc = EMPTY_BODY;
   }
 
   /** @internal Used by the parser: the body is buf[from, to), materialised on first read. */
   setBodyView(buf: Buffer, from: number, to: number): void {
     this.#body = undefined;
-    this.#bodySrc = buf;
+    this.#src = buf;
     this.#bodyFrom = from;
     this.#bodyTo = to;
   }
@@ -105,7 +110,7 @@ export abstract class SipMessageBase {
   }
 
   get via(): readonly Via[] {
-    const c = this.cache();
+    const c = this.cache().rare();
     if (c.via !== undefined) return c.via;
     const out: Via[] = [];
     for (const s of this.headers.valuesOf(HeaderId.via)) {
@@ -152,12 +157,12 @@ export abstract class SipMessageBase {
 
   /** From value; an empty NameAddr (uri '') when missing or malformed. */
   get from(): NameAddr {
-    const c = this.cache();
+    const c = this.cache().rare();
     return (c.from ??= this.#nameAddr(HeaderId.from));
   }
 
   get to(): NameAddr {
-    const c = this.cache();
+    const c = this.cache().rare();
     return (c.to ??= this.#nameAddr(HeaderId.to));
   }
 
@@ -168,14 +173,15 @@ export abstract class SipMessageBase {
   }
 
   get fromTag(): string | undefined {
-    const c = this.cache();
+    const c = this.cache().rare();
     if (c.from !== undefined) return c.from.params.get('tag') ?? undefined;
     return (c.fromTag ??= this.#tag(HeaderId.from)) ?? undefined;
   }
 
   get toTag(): string | undefined {
     const c = this.cache();
-    if (c.to !== undefined) return c.to.params.get('tag') ?? undefined;
+    const to = c.more?.to;
+    if (to !== undefined) return to.params.get('tag') ?? undefined;
     return (c.toTag ??= this.#tag(HeaderId.to)) ?? undefined;
   }
 
@@ -207,7 +213,7 @@ export abstract class SipMessageBase {
 
   /** Contact values; malformed values are skipped. */
   get contacts(): readonly Contact[] {
-    const c = this.cache();
+    const c = this.cache().rare();
     if (c.contacts !== undefined) return c.contacts;
     const out: Contact[] = [];
     for (const s of this.headers.valuesOf(HeaderId.contact)) {
@@ -218,7 +224,7 @@ export abstract class SipMessageBase {
   }
 
   get routes(): readonly NameAddr[] {
-    const c = this.cache();
+    const c = this.cache().rare();
     return (c.routes ??= nameAddrList(this.headers, HeaderId.route));
   }
 
@@ -233,24 +239,24 @@ export abstract class SipMessageBase {
   }
 
   get recordRoutes(): readonly NameAddr[] {
-    const c = this.cache();
+    const c = this.cache().rare();
     return (c.recordRoutes ??= nameAddrList(this.headers, HeaderId.recordRoute));
   }
 
   /** Serialises the message; Content-Length is set to the body length. */
   toBuffer(): Buffer {
-    const w = this.#wire;
+    const from = this.#wireFrom;
     if (
-      w !== undefined &&
-      w.headers === this.headers &&
-      w.version === this.headers.version &&
-      (this.#body === undefined || this.#body === w.body) &&
-      w.k1 === this.startPart1() &&
-      w.k2 === this.startPart2()
+      from >= 0 &&
+      this.#wireHeaders === this.headers &&
+      this.headers.version === 0 &&
+      (this.#body === undefined || this.#body === this.#wireBody) &&
+      this.#wireK1 === this.startPart1() &&
+      this.#wireK2 === this.startPart2()
     ) {
       // unchanged since parsing: the received bytes are the serialisation
-      const out = Buffer.allocUnsafe(w.end - w.from);
-      w.buf.copy(out, 0, w.from, w.end);
+      const out = Buffer.allocUnsafe(this.#bodyTo - from);
+      this.#src.copy(out, 0, from, this.#bodyTo);
       return out;
     }
     const body = this.body;
@@ -263,11 +269,18 @@ export abstract class SipMessageBase {
     return out;
   }
 
-  /** @internal Remembers the received bytes [from, end) for verbatim re-serialisation. */
-  setWire(buf: Buffer, from: number, end: number): void {
-    const w = new Wire(buf, from, end, this.headers, this.startPart1(), this.startPart2());
-    w.body = this.#body;
-    this.#wire = w;
+  /**
+   * @internal Used by the parser after setBodyView: remembers that the received bytes from `from`
+   * to the end of the body are the serialisation while nothing changes.
+   */
+  setWire(from: number): void {
+    // (version 0: the headers as parsed, which is what toBuffer checks)
+    if (this.headers.version !== 0) return;
+    this.#wireFrom = from;
+    this.#wireHeaders = this.headers;
+    this.#wireK1 = this.startPart1();
+    this.#wireK2 = this.startPart2();
+    this.#wireBody = this.#body;
   }
 
   /** The message as text (body decoded as UTF-8); for logs and tests. */

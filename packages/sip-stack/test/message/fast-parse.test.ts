@@ -78,8 +78,16 @@ function view(r: ParseResult): string {
     headers: [...h.entries()],
     gets: ['via', 'v', 'Call-ID', 'Content-Type', 'Route'].map((n) => [h.get(n), h.values(n)]),
     wire: m.toBuffer().toString('latin1'),
+    keys: Object.keys(m),
+    rewire: '',
     fwd: '',
   };
+  // the body set back to itself keeps the received bytes; a copy of it does not
+  const received = m.body;
+  m.body = received;
+  const rewire = m.toBuffer().toString('latin1');
+  m.body = Buffer.from(m.body);
+  out.rewire = rewire + m.toBuffer().toString('latin1');
   if (m.kind === 'request') {
     h.prepend('Via', 'SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKproxy');
     m.maxForwards = (m.maxForwards ?? 70) - 1;
