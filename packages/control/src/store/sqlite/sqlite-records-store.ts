@@ -96,9 +96,12 @@ export class SqliteRecordsStore implements RecordsStore {
         'SELECT id, call_id, at, kind, detail FROM call_event WHERE call_id = ? ORDER BY id',
       ),
       // Longest-prefix match through the (account_id, prefix) index: the number's own prefixes
-      // are the candidates, so a rate deck of any size costs RATE_CANDIDATES index probes.
+      // are the candidates, so a rate deck of any size costs RATE_CANDIDATES index probes. Each
+      // candidate is a prefix of the next, so the longest is also the greatest (BINARY collation):
+      // ORDER BY prefix follows the index, where ORDER BY length(prefix) sorted in a temporary
+      // b-tree (30 µs against 4 µs a lookup, even with no rate at all).
       rates: p(
-        `SELECT * FROM rate WHERE account_id = ? AND prefix IN (${Array(RATE_CANDIDATES).fill('?').join(', ')}) ORDER BY length(prefix) DESC LIMIT 1`,
+        `SELECT * FROM rate WHERE account_id = ? AND prefix IN (${Array(RATE_CANDIDATES).fill('?').join(', ')}) ORDER BY prefix DESC LIMIT 1`,
       ),
       txn: p(
         'INSERT INTO wallet_txn (id, account_id, amount_micros, reason, call_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
