@@ -13,17 +13,36 @@ export type ListenerErrorHandler = (error: unknown, event: string) => void;
 export class TypedEmitter<E extends EventMap> {
   /** Type-level only (never set): lets helpers infer the event map of a subclass. */
   declare protected readonly eventMap: E;
-  readonly #listeners = new Map<keyof E, Listener<never>[]>();
+  /**
+   * Event names and their listener lists, side by side, made on the first `on`: most emitters
+   * (one per transaction, request and dialog) see a few events or none, and a linear search of
+   * a few names costs less than a Map made for every one of them.
+   */
+  #names: (keyof E)[] | undefined;
+  #lists: Listener<never>[][] | undefined;
   #onListenerError: ListenerErrorHandler | undefined;
 
   protected setListenerErrorHandler(handler: ListenerErrorHandler): void {
     this.#onListenerError = handler;
   }
 
+  #list(event: keyof E): Listener<never>[] | undefined {
+    const names = this.#names;
+    if (names === undefined) return undefined;
+    const i = names.indexOf(event);
+    return i < 0 ? undefined : this.#lists?.[i];
+  }
+
   on<K extends keyof E>(event: K, listener: Listener<E[K]>): this {
-    const list = this.#listeners.get(event);
-    if (list === undefined) this.#listeners.set(event, [listener]);
-    else list.push(listener);
+    const list = this.#list(event);
+    if (list !== undefined) list.push(listener);
+    else if (this.#names === undefined || this.#lists === undefined) {
+      this.#names = [event];
+      this.#lists = [[listener]];
+    } else {
+      this.#names.push(event);
+      this.#lists.push([listener]);
+    }
     return this;
   }
 
@@ -36,7 +55,7 @@ export class TypedEmitter<E extends EventMap> {
   }
 
   off<K extends keyof E>(event: K, listener: Listener<E[K]>): this {
-    const list = this.#listeners.get(event);
+    const list = this.#list(event);
     if (list === undefined) return this;
     const i = list.indexOf(listener);
     if (i >= 0) list.splice(i, 1);
@@ -44,24 +63,34 @@ export class TypedEmitter<E extends EventMap> {
   }
 
   listenerCount<K extends keyof E>(event: K): number {
-    return this.#listeners.get(event)?.length ?? 0;
+    return this.#list(event)?.length ?? 0;
   }
 
-  /** Calls every listener of `event`; true when there was at least one. */
+  /**
+   * Calls every listener of `event` (those registered when it starts: a listener added or removed
+   * meanwhile changes the next emit); true when there was at least one.
+   */
   protected emit<K extends keyof E>(event: K, ...args: E[K]): boolean {
-    const list = this.#listeners.get(event);
+    const list = this.#list(event);
     if (list === undefined || list.length === 0) return false;
-    for (const listener of [...list]) {
-      try {
-        (listener as Listener<E[K]>)(...args);
-      } catch (err) {
-        this.#onListenerError?.(err, String(event));
-      }
+    if (list.length === 1) {
+      this.#call(list[0] as Listener<E[K]>, event, args);
+      return true;
     }
+    for (const listener of list.slice()) this.#call(listener as Listener<E[K]>, event, args);
     return true;
   }
 
+  #call<K extends keyof E>(listener: Listener<E[K]>, event: K, args: E[K]): void {
+    try {
+      listener(...args);
+    } catch (err) {
+      this.#onListenerError?.(err, String(event));
+    }
+  }
+
   protected removeAllListeners(): void {
-    this.#listeners.clear();
+    this.#names = undefined;
+    this.#lists = undefined;
   }
 }
