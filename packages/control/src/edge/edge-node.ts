@@ -97,7 +97,13 @@ export class EdgeNode {
       new AnchoringTransport(this.transport, this.media),
       this.counters,
     );
-    this.transactions = new TransactionLayer({ transport: wire, logger: log });
+    // RFC 3261 §26.3.2.4: challenges keep no transaction (an INVITE's 407 waits in the layer's
+    // store, off the heap, for its ACK), so unauthenticated floods cost a challenge each.
+    this.transactions = new TransactionLayer({
+      transport: wire,
+      logger: log,
+      statelessChallenges: ['REGISTER', 'INVITE'],
+    });
     this.transport.onMessage((m) => this.transactions.receive(m));
     this.trunks = new TrunkDispatcher({
       transactions: this.transactions,

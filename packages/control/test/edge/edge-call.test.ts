@@ -1,4 +1,6 @@
 import t from 'tap';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { EndpointError, type SipRequest } from '@switchboard/sip-stack';
 import {
   DOMAIN,
@@ -73,6 +75,54 @@ t.test(
           }),
         );
         t.equal(r, 407);
+      },
+    );
+
+    await t.test(
+      'an INVITE without credentials gets a 407 that is not retransmitted; the same INVITE again gets the same 407 (RFC 3261 §26.3.2.4)',
+      async (t) => {
+        const sock = createSocket('udp4');
+        t.teardown(() => sock.close());
+        sock.bind(0, '127.0.0.1');
+        await once(sock, 'listening');
+        const got: Buffer[] = [];
+        sock.on('message', (b) => got.push(b));
+        const port = sock.address().port;
+        const via = `SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKnocreds1;rport`;
+        const lines = (method: string, toTag: string) =>
+          [
+            `${method} sip:1002@${DOMAIN} SIP/2.0`,
+            `Via: ${via}`,
+            'Max-Forwards: 70',
+            `From: <sip:1001@${DOMAIN}>;tag=nc1`,
+            `To: <sip:1002@${DOMAIN}>${toTag === '' ? '' : `;tag=${toTag}`}`,
+            'Call-ID: no-credentials-1',
+            `CSeq: 1 ${method}`,
+            `Contact: <sip:1001@127.0.0.1:${port}>`,
+            'Content-Length: 0',
+            '',
+            '',
+          ].join('\r\n');
+        const invite = lines('INVITE', '');
+        const waitFor = async (n: number) => {
+          for (let i = 0; i < 400 && got.length < n; i++)
+            await new Promise((r) => setTimeout(r, 5));
+        };
+        sock.send(invite, fx.sipPort, '127.0.0.1');
+        await waitFor(1);
+        const first = got[0]?.toString('latin1') ?? '';
+        t.match(first, /^SIP\/2\.0 407 /);
+        // Timer G would have resent it after T1 (500 ms).
+        await new Promise((r) => setTimeout(r, 1200));
+        t.equal(got.length, 1, 'not retransmitted');
+        sock.send(invite, fx.sipPort, '127.0.0.1');
+        await waitFor(2);
+        t.equal(got[1]?.toString('latin1'), first, 'the retransmitted INVITE gets the same 407');
+        const toTag = /^To:.*;tag=([^;\r\n]+)/im.exec(first)?.[1] ?? '';
+        t.not(toTag, '');
+        sock.send(lines('ACK', toTag), fx.sipPort, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 300));
+        t.equal(got.length, 2, 'the ACK is absorbed');
       },
     );
 

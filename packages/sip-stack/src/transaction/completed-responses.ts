@@ -147,6 +147,11 @@ export class CompletedResponses {
     return pos < 0 ? undefined : this.#read(pos);
   }
 
+  /** Whether a response is stored under `key` with its deadline after `now` (nothing copied). */
+  has(key: string, now: number): boolean {
+    return this.#lookup(key, hashOf(key), now) >= 0;
+  }
+
   /** Forgets the entry under `key`, if any. */
   delete(key: string): void {
     this.#remove(key, hashOf(key), -Infinity);

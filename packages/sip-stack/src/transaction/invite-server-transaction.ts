@@ -11,6 +11,8 @@ import {
   type ServerTransactionOptions,
 } from './transaction.js';
 import { TransactionTimer } from './transaction-timer.js';
+import type { CompletedResponses } from './completed-responses.js';
+import { isLegacyKey } from './transaction-key.js';
 import { WireMessage, type TransactionTransport } from './wire-message.js';
 import { requestLine, restoreRequest } from './request-summary.js';
 import { parseMessage } from '../message/parse-message.js';
@@ -65,6 +67,12 @@ export class InviteServerTransaction {
   #timerH: TransactionTimer | undefined;
   #timerI: TransactionTimer | undefined;
   #timerL: TransactionTimer | undefined;
+  /** Where a challenge sent as from a stateless UAS leaves its bytes (see `respond`). */
+  readonly #store: CompletedResponses | undefined;
+  /** Set while a challenge goes out: `wireEncoded` offers its bytes to `#store`. */
+  #challenging = false;
+  /** The challenge's bytes are in `#store` until then (clock ms); nothing else is kept. */
+  #storedUntil: number | undefined;
 
   constructor(options: ServerTransactionOptions) {
     this.#request = options.request;
@@ -76,6 +84,10 @@ export class InviteServerTransaction {
     this.#transport = options.transport;
     this.#hooks = options.hooks ?? {};
     this.#clock = options.clock;
+    this.#store =
+      options.statelessChallenge === true && !this.#reliable && !isLegacyKey(this.key)
+        ? options.completed
+        : undefined;
   }
 
   get state(): InviteServerState {
@@ -143,7 +155,18 @@ export class InviteServerTransaction {
     this.#timerTrying = undefined;
     // A final over UDP waits 64*T1 (Timer H or L): keep its bytes and the request line only.
     const compact = status >= 200 && !this.#reliable;
+    // RFC 3261 §26.3.2.4, §8.2.7: a challenge is not retransmitted and keeps no transaction. Its
+    // bytes wait in the layer's store for 64*T1, outside the heap, so that a retransmitted INVITE
+    // gets it again and the ACK is absorbed; a flood of INVITEs without credentials keeps no state.
+    this.#challenging = this.#store !== undefined && (status === 401 || status === 407);
     this.#send(response, compact);
+    this.#challenging = false;
+    if (this.#storedUntil !== undefined) {
+      this.#lastResponse = undefined;
+      this.#transition('Terminated');
+      this.#hooks.onStored?.(this);
+      return true;
+    }
     if (compact) this.#compactRequest();
     if (status < 200) return true;
     if (status < 300) {
@@ -200,6 +223,20 @@ export class InviteServerTransaction {
   dispose(): void {
     if (this.#state === 'Terminated') return;
     this.#terminate();
+  }
+
+  /**
+   * @internal WireOwner: the bytes of a challenge sent as from a stateless UAS (see `respond`),
+   * before they go out over UDP; the layer's store takes them when it can.
+   */
+  wireEncoded(bytes: Buffer, target: Target): boolean {
+    const store = this.#store;
+    if (!this.#challenging || store === undefined) return false;
+    const now = this.#clock.now();
+    const until = now + transactionTimeout(this.#timers);
+    if (!store.add(this.key, bytes, target, until, now)) return false;
+    this.#storedUntil = until;
+    return true;
   }
 
   /** `bytesOnly`: the response is kept as its bytes once sent (WireMessage.keepBytesOnly). */

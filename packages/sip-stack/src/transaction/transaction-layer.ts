@@ -36,9 +36,12 @@ export interface TransactionLayerOptions {
   timers?: Partial<TimerConfig>;
   logger?: TransactionLogger;
   /**
-   * Methods (non-INVITE) whose 401/407 challenges go out as from a stateless UAS (RFC 3261
-   * §8.2.7): no transaction waits out Timer J for them, so a storm of unauthenticated REGISTERs
-   * costs a challenge each and no memory; a retransmission gets a fresh challenge. Default
+   * Methods whose 401/407 challenges go out as from a stateless UAS (RFC 3261 §8.2.7): no
+   * transaction waits out Timer J for them, so a storm of unauthenticated REGISTERs costs a
+   * challenge each and no memory; a retransmission gets a fresh challenge. With 'INVITE', a
+   * challenge to an INVITE over UDP is not retransmitted (§26.3.2.4) and leaves its bytes in the
+   * store of completed responses (see `storeCompleted`) for 64*T1 instead of a transaction
+   * waiting for the ACK: a retransmitted INVITE gets it again, the ACK is absorbed. Default
    * ['REGISTER']; [] keeps every challenge in Completed.
    */
   statelessChallenges?: readonly string[];
@@ -77,6 +80,7 @@ export class TransactionLayer {
   /** Timer J of every non-INVITE server transaction (RFC 3261 §17.2.2: 64*T1 for all). */
   readonly #timerJ: DeadlineQueue<Expirable>;
   readonly #statelessChallenges: readonly string[];
+  readonly #statelessInvite: boolean;
   /** Shared by every non-INVITE server transaction of this layer. */
   readonly #serverEnv: ServerTransactionEnv;
   readonly #completed: CompletedResponses | undefined;
@@ -119,6 +123,7 @@ export class TransactionLayer {
     this.#logger = options.logger;
     this.#timerJ = new DeadlineQueue(this.#clock, transactionTimeout(this.timers));
     this.#statelessChallenges = options.statelessChallenges ?? ['REGISTER'];
+    this.#statelessInvite = this.#statelessChallenges.includes('INVITE');
     this.#completed = options.storeCompleted === false ? undefined : new CompletedResponses();
     this.#serverEnv = {
       transport: this.#transport,
@@ -253,6 +258,8 @@ export class TransactionLayer {
     if (request.method === 'ACK') {
       // RFC 3261 §17.2.1: ACK for a non-2xx is absorbed; RFC 6026 §7.1: in Accepted it goes to the TU.
       if (tx?.kind === 'invite-server' && !tx.receiveAck()) return;
+      // ... and so is the ACK for a challenge kept in the store (see `statelessChallenges`).
+      if (tx === undefined && this.#isStored(key)) return;
       // RFC 3261 §17.1.1.3: the ACK for a 2xx is not part of any transaction.
       this.#strayAcks++;
       this.#user?.onStrayAck(incoming);
@@ -263,8 +270,13 @@ export class TransactionLayer {
       tx.receiveRequest();
       return;
     }
-    if (request.method !== 'INVITE' && this.#resendStored(key)) return;
+    if (this.#resendStored(key)) return;
     this.#createServer(key, request, incoming);
+  }
+
+  #isStored(key: string): boolean {
+    const store = this.#completed;
+    return store !== undefined && store.size > 0 && store.has(key, this.#clock.now());
   }
 
   /** RFC 3261 §17.2.2: a retransmission in Completed gets the final again, from the store. */
@@ -299,6 +311,8 @@ export class TransactionLayer {
             timers: this.timers,
             hooks: this.#serverHooks,
             key,
+            statelessChallenge: this.#statelessInvite,
+            completed: this.#completed,
           })
         : new NonInviteServerTransaction({ request, flow, target, key }, this.#serverEnv);
     this.#server.set(key, tx);

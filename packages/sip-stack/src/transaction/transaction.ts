@@ -53,9 +53,13 @@ export interface ServerTransactionOptions {
   timerJ?: DeadlineQueue<Expirable>;
   /**
    * Answer a 401/407 challenge as a stateless UAS (RFC 3261 §8.2.7): the transaction ends as the
-   * challenge is sent, and a retransmitted request is challenged again. Default false.
+   * challenge is sent, and a retransmitted request is challenged again. Default false. An INVITE
+   * transaction does so over UDP only, and only with `completed`: its challenge waits there, to be
+   * sent again for a retransmitted INVITE and to absorb the ACK.
    */
   statelessChallenge?: boolean;
+  /** The layer's store of completed responses (see `ServerTransactionEnv.completed`). */
+  completed?: CompletedResponses | undefined;
 }
 
 /** What every server transaction of a layer shares: one object, not one copy per transaction. */
