@@ -48,12 +48,14 @@ struct {
 } sb_addrs SEC(".maps");
 
 // [address index * port_count + port - port_min] -> owning worker + 1 (0 = no session).
-// max_entries is set by the loader.
+// max_entries is set by the loader. Memory-mapped: userspace claims and releases ports
+// with plain stores instead of a system call each (64-bit values, one slot each).
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
+    __uint(map_flags, BPF_F_MMAPABLE);
     __type(key, __u32);
-    __type(value, __u32);
+    __type(value, __u64);
 } sb_ports SEC(".maps");
 
 // worker * 2 + (IPv6 ? 1 : 0) -> that worker's shared UDP socket.
@@ -126,14 +128,14 @@ int sb_sk_lookup(struct bpf_sk_lookup *ctx)
             return SK_PASS;
     }
     __u32 idx = *addr * cfg->port_count + off;
-    __u32 *owner = bpf_map_lookup_elem(&sb_ports, &idx);
+    __u64 *owner = bpf_map_lookup_elem(&sb_ports, &idx);
     if (!owner || *owner == 0) {
         // No session owns the port: counted, then left to the regular lookup, which
         // drops it like a packet to any closed port.
         count(STAT_UNUSED);
         return SK_PASS;
     }
-    __u32 slot = (*owner - 1) * 2 + v6;
+    __u32 slot = (__u32)(*owner - 1) * 2 + v6;
     struct bpf_sock *sk = bpf_map_lookup_elem(&sb_socks, &slot);
     if (!sk) {
         count(STAT_NO_SOCKET);

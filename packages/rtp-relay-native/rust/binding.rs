@@ -11,6 +11,7 @@ use crate::latch::{LatchMode, SourceChange};
 use crate::relay::{Relay, SideInfo};
 use crate::rtp::DropReason;
 use crate::stats::SideSnapshot;
+use napi::bindgen_prelude::Float64ArraySlice;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::net::IpAddr;
@@ -20,6 +21,9 @@ use std::net::IpAddr;
 fn to_js_error(e: RelayError) -> napi::Error {
     napi::Error::new(napi::Status::GenericFailure, format!("{}: {}", e.code(), e))
 }
+
+/// Numbers per side in `stats_into` (keep in sync with src/relay-stats.ts).
+const STATS_SIDE: usize = 21;
 
 fn bad_option(msg: String) -> napi::Error {
     to_js_error(RelayError::BadOption(msg))
@@ -98,49 +102,6 @@ pub struct NativeSessionInfo {
     pub id: u32,
     pub a: NativeSideInfo,
     pub b: NativeSideInfo,
-}
-
-#[napi(object)]
-pub struct NativeRemote {
-    pub address: String,
-    pub rtp_port: u32,
-    pub rtcp_port: Option<u32>,
-    pub rtcp_mux: Option<bool>,
-}
-
-#[napi(object)]
-pub struct NativeDrops {
-    pub garbage: f64,
-    pub not_rtp: f64,
-    pub oversize: f64,
-    pub unexpected_source: f64,
-    pub no_remote: f64,
-    pub send_error: f64,
-}
-
-#[napi(object)]
-pub struct NativeSideStats {
-    pub packets_in: f64,
-    pub bytes_in: f64,
-    pub packets_out: f64,
-    pub bytes_out: f64,
-    pub kernel_packets: f64,
-    pub kernel_bytes: f64,
-    pub dropped: NativeDrops,
-    pub rtp_expected: f64,
-    pub rtp_lost: f64,
-    pub jitter: u32,
-    pub jitter_ms: f64,
-    pub last_packet_at: Option<f64>,
-    pub latched_address: Option<String>,
-    pub latched_port: Option<u32>,
-    pub path: String,
-}
-
-#[napi(object)]
-pub struct NativeSessionStats {
-    pub a: NativeSideStats,
-    pub b: NativeSideStats,
 }
 
 #[napi(object)]
@@ -312,14 +273,6 @@ fn side_info(s: &SideInfo) -> NativeSideInfo {
     }
 }
 
-fn side_index(side: &str) -> napi::Result<usize> {
-    match side {
-        "a" => Ok(0),
-        "b" => Ok(1),
-        _ => Err(bad_option(format!("side must be 'a' or 'b', got '{side}'"))),
-    }
-}
-
 #[napi]
 pub struct NativeRelay {
     relay: Relay,
@@ -372,27 +325,61 @@ impl NativeRelay {
         })
     }
 
+    /// `side` is 0 (a) or 1 (b); the remote travels as plain arguments (no object).
     #[napi]
-    pub fn set_remote(&self, id: u32, side: String, remote: NativeRemote) -> napi::Result<()> {
-        let side = side_index(&side)?;
-        let spec = RemoteSpec::parse(
-            &remote.address,
-            remote.rtp_port,
-            remote.rtcp_port,
-            remote.rtcp_mux.unwrap_or(false),
-        )
-        .map_err(to_js_error)?;
-        self.relay.set_remote(id, side, spec).map_err(to_js_error)
+    pub fn set_remote(
+        &self,
+        id: u32,
+        side: u32,
+        address: String,
+        rtp_port: u32,
+        rtcp_port: Option<u32>,
+        rtcp_mux: bool,
+    ) -> napi::Result<()> {
+        if side > 1 {
+            return Err(bad_option(format!(
+                "side must be 0 (a) or 1 (b), got {side}"
+            )));
+        }
+        let spec =
+            RemoteSpec::parse(&address, rtp_port, rtcp_port, rtcp_mux).map_err(to_js_error)?;
+        self.relay
+            .set_remote(id, side as usize, spec)
+            .map_err(to_js_error)
     }
 
+    /// Writes both sides' stats into `out` (`STATS_SIDE` numbers per side, laid out as
+    /// `write_side_stats` says) without building objects; the wrapper builds them.
+    /// Returns the latched addresses only when one is IPv6 (IPv4 travels as a number).
     #[napi]
-    pub fn stats(&self, id: u32) -> napi::Result<NativeSessionStats> {
+    pub fn stats_into(
+        &self,
+        id: u32,
+        mut out: Float64ArraySlice<'_>,
+    ) -> napi::Result<Option<Vec<String>>> {
+        // SAFETY: the view is written synchronously on the JS thread, which is blocked in
+        // this call; no other code can touch the buffer meanwhile.
+        let out = unsafe { out.as_mut() };
+        if out.len() < 2 * STATS_SIDE {
+            return Err(bad_option(format!(
+                "stats buffer holds {} numbers, needs {}",
+                out.len(),
+                2 * STATS_SIDE
+            )));
+        }
         let s = self.relay.stats(id).map_err(to_js_error)?;
-        let [a, b] = &s.sides;
-        Ok(NativeSessionStats {
-            a: self.side_stats(a),
-            b: self.side_stats(b),
-        })
+        let (oa, ob) = out.split_at_mut(STATS_SIDE);
+        self.write_side_stats(&s.sides[0], oa);
+        self.write_side_stats(&s.sides[1], ob);
+        let v6 = |x: &SideSnapshot| match x.latched {
+            Some(a) if a.is_ipv6() => a.ip().to_string(),
+            _ => String::new(),
+        };
+        let any_v6 = s
+            .sides
+            .iter()
+            .any(|x| x.latched.is_some_and(|a| a.is_ipv6()));
+        Ok(any_v6.then(|| vec![v6(&s.sides[0]), v6(&s.sides[1])]))
     }
 
     #[napi]
@@ -405,32 +392,45 @@ impl NativeRelay {
         self.relay.shutdown();
     }
 
-    fn side_stats(&self, s: &SideSnapshot) -> NativeSideStats {
+    /// One side's numbers, in the order of the wrapper's `RelaySideStats` (drops inline):
+    /// 0-5 packets/bytes in/out and kernel packets/bytes, 6-11 drops (garbage, notRtp,
+    /// oversize, unexpectedSource, noRemote, sendError), 12 rtpExpected, 13 rtpLost,
+    /// 14 jitter, 15 jitterMs, 16 lastPacketAt (NaN: none), 17 latched family (0: none,
+    /// 4, 6), 18 latched port, 19 latched IPv4 address as a number, 20 path (1: kernel).
+    fn write_side_stats(&self, s: &SideSnapshot, out: &mut [f64]) {
         let d = |r: DropReason| s.dropped[r as usize] as f64;
-        NativeSideStats {
-            packets_in: s.packets_in as f64,
-            bytes_in: s.bytes_in as f64,
-            packets_out: s.packets_out as f64,
-            bytes_out: s.bytes_out as f64,
-            kernel_packets: s.kernel_packets as f64,
-            kernel_bytes: s.kernel_bytes as f64,
-            dropped: NativeDrops {
-                garbage: d(DropReason::Garbage),
-                not_rtp: d(DropReason::NotRtp),
-                oversize: d(DropReason::Oversize),
-                unexpected_source: d(DropReason::UnexpectedSource),
-                no_remote: d(DropReason::NoRemote),
-                send_error: d(DropReason::SendError),
-            },
-            rtp_expected: s.rtp_expected as f64,
-            rtp_lost: s.rtp_lost as f64,
-            jitter: s.jitter_ts,
-            jitter_ms: s.jitter_us as f64 / 1000.0,
-            last_packet_at: (s.last_packet_ns != 0)
-                .then(|| self.relay.wall_time_ms(s.last_packet_ns) as f64),
-            latched_address: s.latched.map(|a| a.ip().to_string()),
-            latched_port: s.latched.map(|a| a.port() as u32),
-            path: if s.kernel { "kernel" } else { "userspace" }.into(),
-        }
+        let (family, v4) = match s.latched.map(|a| a.ip()) {
+            None => (0.0, 0.0),
+            Some(IpAddr::V4(ip)) => (4.0, f64::from(u32::from(ip))),
+            Some(IpAddr::V6(_)) => (6.0, 0.0),
+        };
+        let last = match s.last_packet_ns {
+            0 => f64::NAN,
+            ns => self.relay.wall_time_ms(ns) as f64,
+        };
+        let values = [
+            s.packets_in as f64,
+            s.bytes_in as f64,
+            s.packets_out as f64,
+            s.bytes_out as f64,
+            s.kernel_packets as f64,
+            s.kernel_bytes as f64,
+            d(DropReason::Garbage),
+            d(DropReason::NotRtp),
+            d(DropReason::Oversize),
+            d(DropReason::UnexpectedSource),
+            d(DropReason::NoRemote),
+            d(DropReason::SendError),
+            s.rtp_expected as f64,
+            s.rtp_lost as f64,
+            f64::from(s.jitter_ts),
+            s.jitter_us as f64 / 1000.0,
+            last,
+            family,
+            s.latched.map_or(0.0, |a| f64::from(a.port())),
+            v4,
+            if s.kernel { 1.0 } else { 0.0 },
+        ];
+        out[..STATS_SIDE].copy_from_slice(&values);
     }
 }

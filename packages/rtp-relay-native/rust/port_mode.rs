@@ -7,7 +7,7 @@ use crate::error::RelayError;
 use crate::port_pool::PortPool;
 use crate::session::Sock;
 use crate::shared_ports::{SharedPorts, WorkerSockets};
-use crate::sys::bind_udp;
+use crate::sys::{bind_udp, now_ns};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, MutexGuard};
@@ -70,10 +70,14 @@ pub struct Alloc {
     pub mux_only: bool,
 }
 
+/// How recent a prober's probe must be for a pair to be handed out without probing again.
+pub const PROBE_MAX_AGE_NS: u64 = 1_000_000_000;
+
 /// Allocates one side's RTP (even) and, unless single-port, RTCP (odd) port on local
 /// address `addr`. With `keep`, the bound sockets are the side's (per-port mode);
 /// without, the bind is only a probe, closed at once, so that ports another program
-/// holds are skipped in shared mode too while a session costs no descriptor.
+/// holds are skipped in shared mode too while a session costs no descriptor. A pair the
+/// prober (`port_prober`) found bindable within `PROBE_MAX_AGE_NS` needs no probe.
 pub fn allocate(
     cfg: &RelayConfig,
     mut pool: MutexGuard<'_, PortPool>,
@@ -82,8 +86,12 @@ pub fn allocate(
     keep: bool,
 ) -> Result<Alloc, RelayError> {
     let ip = cfg.addresses[addr].ip;
+    let now = if keep { 0 } else { now_ns() };
     let got = pool.allocate_with(
-        |port| -> std::io::Result<(Option<OwnedFd>, Option<OwnedFd>)> {
+        |port, probed_at| -> std::io::Result<(Option<OwnedFd>, Option<OwnedFd>)> {
+            if !keep && probed_at != 0 && now.saturating_sub(probed_at) < PROBE_MAX_AGE_NS {
+                return Ok((None, None));
+            }
             let rtp = bind_udp(SocketAddr::new(ip, port))?;
             let rtcp = if mux_only {
                 None

@@ -1,6 +1,8 @@
 //! Even/odd port pairs (RTP on the even port, RTCP on the next odd one, RFC 3550 §11)
 //! kept in a FIFO free list: allocate and release are O(1), and a released pair goes to
-//! the back so stray packets of an old call rarely reach a new session.
+//! the back so stray packets of an old call rarely reach a new session. In shared port
+//! mode a free pair may carry the time a prober thread last found both its ports bindable,
+//! so that the calling thread can take it without probing again (`allocate_with`).
 
 use std::collections::VecDeque;
 
@@ -8,6 +10,10 @@ pub struct PortPool {
     first: u16,
     in_use: Vec<bool>,
     free: VecDeque<u32>,
+    /// Per free pair: monotonic ns of the last probe that found it bindable (0 = none).
+    probed_at: Vec<u64>,
+    /// Pairs handed out so far (the prober sizes its look-ahead with it).
+    taken: u64,
 }
 
 impl PortPool {
@@ -26,6 +32,8 @@ impl PortPool {
             first: first as u16,
             in_use: vec![false; pairs as usize],
             free: (0..pairs).collect(),
+            probed_at: vec![0; pairs as usize],
+            taken: 0,
         })
     }
 
@@ -40,16 +48,23 @@ impl PortPool {
     /// Takes the next free pair and returns its even (RTP) port.
     pub fn allocate(&mut self) -> Option<u16> {
         let idx = self.free.pop_front()?;
-        self.in_use[idx as usize] = true;
+        self.take(idx);
         Some(self.port_of(idx))
     }
 
-    /// Allocates a pair and hands it to `bind`; a pair whose bind fails with an error that
-    /// `skip` accepts (the port is taken) is put back at the tail and the next one is tried,
-    /// at most once per free pair. Any other error (out of descriptors...) stops at once.
+    fn take(&mut self, idx: u32) {
+        self.in_use[idx as usize] = true;
+        self.probed_at[idx as usize] = 0;
+        self.taken += 1;
+    }
+
+    /// Allocates a pair and hands it to `bind` with the time of its last successful probe
+    /// (0 = none); a pair whose bind fails with an error that `skip` accepts (the port is
+    /// taken) is put back at the tail and the next one is tried, at most once per free
+    /// pair. Any other error (out of descriptors...) stops at once.
     pub fn allocate_with<T, E>(
         &mut self,
-        mut bind: impl FnMut(u16) -> Result<T, E>,
+        mut bind: impl FnMut(u16, u64) -> Result<T, E>,
         skip: impl Fn(&E) -> bool,
     ) -> Result<(u16, T), Option<E>> {
         let mut last_err = None;
@@ -58,13 +73,14 @@ impl PortPool {
                 break;
             };
             let port = self.port_of(idx);
-            match bind(port) {
+            match bind(port, self.probed_at[idx as usize]) {
                 Ok(v) => {
-                    self.in_use[idx as usize] = true;
+                    self.take(idx);
                     return Ok((port, v));
                 }
                 Err(e) => {
                     let go_on = skip(&e);
+                    self.probed_at[idx as usize] = 0;
                     self.free.push_back(idx);
                     if !go_on {
                         return Err(Some(e));
@@ -86,8 +102,60 @@ impl PortPool {
             return false;
         }
         self.in_use[idx as usize] = false;
+        self.probed_at[idx as usize] = 0;
         self.free.push_back(idx);
         true
+    }
+
+    /// Pairs handed out since the pool was made.
+    pub fn taken(&self) -> u64 {
+        self.taken
+    }
+
+    /// Prober: the RTP ports of free pairs `from..from + n` (in the order they will be
+    /// handed out) not found bindable since `since`.
+    pub fn unprobed(&self, from: usize, n: usize, since: u64, out: &mut Vec<u16>) {
+        let end = from.saturating_add(n).min(self.free.len());
+        for &idx in self.free.range(from.min(end)..end) {
+            if self.probed_at[idx as usize] <= since {
+                out.push(self.port_of(idx));
+            }
+        }
+    }
+
+    /// Whether `rtp_port` is a free pair of this pool.
+    pub fn is_free(&self, rtp_port: u16) -> bool {
+        self.index_of(rtp_port)
+            .is_some_and(|idx| !self.in_use[idx as usize])
+    }
+
+    /// Prober: the result of probing free pair `rtp_port` at `at`: bindable, or taken by
+    /// another program (then the pair goes to the tail, as a failed bind at allocation
+    /// does). Ignored for a pair handed out meanwhile.
+    pub fn note_probe(&mut self, rtp_port: u16, at: u64, bindable: bool) {
+        let Some(idx) = self.index_of(rtp_port) else {
+            return;
+        };
+        if self.in_use[idx as usize] {
+            return;
+        }
+        if bindable {
+            self.probed_at[idx as usize] = at;
+            return;
+        }
+        self.probed_at[idx as usize] = 0;
+        if let Some(pos) = self.free.iter().position(|&i| i == idx) {
+            self.free.remove(pos);
+            self.free.push_back(idx);
+        }
+    }
+
+    /// Free pairs at the head of the queue found bindable after `since`.
+    pub fn probed_run(&self, since: u64) -> usize {
+        self.free
+            .iter()
+            .take_while(|&&idx| self.probed_at[idx as usize] > since)
+            .count()
     }
 
     fn port_of(&self, idx: u32) -> u16 {
@@ -145,7 +213,7 @@ mod tests {
         let mut p = PortPool::new(40000, 40007).unwrap();
         let busy = |e: &&str| *e == "busy";
         let got = p.allocate_with(
-            |port| if port == 40000 { Err("busy") } else { Ok(port) },
+            |port, _| if port == 40000 { Err("busy") } else { Ok(port) },
             busy,
         );
         assert_eq!(got, Ok((40002, 40002)));
@@ -153,7 +221,7 @@ mod tests {
         assert_eq!(p.free_count(), 3);
         let mut tries = 0;
         let all: Result<(u16, u16), Option<&str>> = p.allocate_with(
-            |_| {
+            |_, _| {
                 tries += 1;
                 Err("busy")
             },
@@ -168,7 +236,7 @@ mod tests {
         let mut p = PortPool::new(40000, 40007).unwrap();
         let mut tries = 0;
         let r: Result<(u16, ()), Option<&str>> = p.allocate_with(
-            |_| {
+            |_, _| {
                 tries += 1;
                 Err("no descriptors")
             },

@@ -11,6 +11,7 @@ use crate::kernel::{Backend, HkMsg, Housekeeper, Mode};
 use crate::pools::Pools;
 use crate::port_mode;
 use crate::port_pool::PortPool;
+use crate::port_prober::{Prober, ProberHandle};
 use crate::session_ctl::SessionControl;
 use crate::shared_ports::SharedPorts;
 use crate::stats::{SideShared, SideSnapshot};
@@ -100,6 +101,8 @@ pub struct Relay {
     pub(crate) port_mode: PortMode,
     /// Shared port mode: the port table, claimed for a session before create returns.
     pub(crate) shared: Mutex<Option<Arc<SharedPorts>>>,
+    /// Shared port mode: probes free pairs ahead of `create_session`.
+    pub(crate) prober: Option<ProberHandle>,
     nofile_limit: Option<u64>,
     /// Monotonic ns and wall-clock ms at start, to report last-packet times as wall time.
     epoch: (u64, u64),
@@ -142,6 +145,13 @@ impl Relay {
             .recv()
             .map_err(|_| RelayError::Io("housekeeper thread died".into()))?;
         let (port_mode, shared, mut worker_socks) = port_mode::choose(&cfg)?;
+        let prober = match port_mode.shared {
+            true => {
+                let ips = cfg.addresses.iter().map(|a| a.ip).collect();
+                Some(Prober::new(pools.clone(), ips).spawn().map_err(io_err)?)
+            }
+            false => None,
+        };
         let tick_ms = (cfg.timeout_ms / 4).min(1000);
         let mut workers = Vec::with_capacity(cfg.threads);
         for i in 0..cfg.threads {
@@ -191,6 +201,7 @@ impl Relay {
             kernel,
             port_mode,
             shared: Mutex::new(shared),
+            prober,
             nofile_limit,
             epoch: (now_ns(), wall_ms()),
         })
@@ -252,10 +263,25 @@ impl Relay {
         }
     }
 
+    /// Shared port mode: how many ports the sk_lookup program steers to a worker now.
+    pub fn claimed_ports(&self) -> Option<usize> {
+        let sp = self.shared.lock().ok()?.clone()?;
+        Some(sp.claimed())
+    }
+
+    /// Shared port mode: whether claiming a port is a store into the mapped port map.
+    pub fn claims_mapped(&self) -> Option<bool> {
+        let sp = self.shared.lock().ok()?.clone()?;
+        Some(sp.mapped())
+    }
+
     /// Stops every thread and closes every socket. Safe to call twice.
     pub fn shutdown(&self) {
         if self.closed.swap(true, Relaxed) {
             return;
+        }
+        if let Some(p) = &self.prober {
+            p.stop();
         }
         let mut workers = match self.workers.lock() {
             Ok(mut w) => std::mem::take(&mut *w),

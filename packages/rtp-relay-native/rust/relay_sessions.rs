@@ -43,6 +43,9 @@ impl Relay {
     }
 
     fn try_bind_side(&self, addr: usize, mux_only: bool) -> Result<Alloc, RelayError> {
+        if let Some(p) = &self.prober {
+            p.demand();
+        }
         let pool = self.pools.lock(addr).ok_or_else(|| poisoned("port pool"))?;
         allocate(&self.cfg, pool, addr, mux_only, !self.port_mode.shared)
     }

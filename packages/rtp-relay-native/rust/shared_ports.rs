@@ -4,12 +4,13 @@
 //! A session costs no file descriptor: its ports are entries in two arrays.
 
 use crate::config::RelayConfig;
+use crate::mapped_array::MappedArray;
 use crate::shared_io::{raw_socket, shared_udp_socket};
-use aya::maps::{Array, HashMap, MapData, PerCpuArray, SockMap};
+use aya::maps::{Array, HashMap, IterableMap, MapData, PerCpuArray, SockMap};
 use aya::programs::{sk_lookup::SkLookupLinkId, SkLookup};
 use aya::{Ebpf, EbpfLoader, Pod};
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
@@ -64,7 +65,8 @@ pub fn decode(v: u64) -> Option<Owner> {
 }
 
 struct Loaded {
-    ports: Array<MapData, u32>,
+    /// Written through `SharedPorts::slots` when the map could be memory-mapped.
+    ports: Array<MapData, u64>,
     stats: PerCpuArray<MapData, u64>,
     link: Option<SkLookupLinkId>,
     // Declared last: the program and the remaining maps go when the relay does.
@@ -73,6 +75,9 @@ struct Loaded {
 
 pub struct SharedPorts {
     bpf: Mutex<Loaded>,
+    /// `sb_ports` mapped into memory: claims cost a store, not a system call (None when
+    /// the kernel refused the mapping; then every claim is a map update).
+    slots: Option<MappedArray>,
     table: Box<[AtomicU64]>,
     addrs: Vec<IpAddr>,
     port_min: u16,
@@ -213,6 +218,7 @@ impl SharedPorts {
             Array::try_from(map(&mut ebpf, "sb_ports")?).map_err(|e| why("sb_ports", &e))?;
         let stats =
             PerCpuArray::try_from(map(&mut ebpf, "sb_stats")?).map_err(|e| why("sb_stats", &e))?;
+        let slots = MappedArray::map(ports.map().fd().as_fd(), addrs.len() * span).ok();
         let link = Self::attach(&mut ebpf)?;
         let description = format!(
             "sk_lookup on this network namespace, {} worker socket(s) per family, raw sends",
@@ -225,6 +231,7 @@ impl SharedPorts {
                 link: Some(link),
                 ebpf,
             }),
+            slots,
             table: (0..addrs.len() * span).map(|_| AtomicU64::new(0)).collect(),
             addrs,
             port_min: cfg.port_min,
@@ -278,10 +285,30 @@ impl SharedPorts {
     }
 
     fn set_owner(&self, i: usize, v: u32) -> bool {
+        if let Some(m) = &self.slots {
+            return m.set(i, u64::from(v));
+        }
         match self.bpf.lock() {
-            Ok(mut b) => b.ports.set(i as u32, v, 0).is_ok(),
+            Ok(mut b) => b.ports.set(i as u32, u64::from(v), 0).is_ok(),
             Err(_) => false,
         }
+    }
+
+    /// Ports the program steers to a worker now (entries of `sb_ports` that are set).
+    pub fn claimed(&self) -> usize {
+        let n = self.addrs.len() * self.span;
+        if let Some(m) = &self.slots {
+            return (0..n).filter(|&i| m.get(i).is_some_and(|v| v != 0)).count();
+        }
+        let Ok(b) = self.bpf.lock() else { return 0 };
+        (0..n as u32)
+            .filter(|i| b.ports.get(i, 0).is_ok_and(|v| v != 0))
+            .count()
+    }
+
+    /// Whether claims are plain stores into the mapped port map.
+    pub fn mapped(&self) -> bool {
+        self.slots.is_some()
     }
 
     /// The owner of a datagram's original destination, if a session holds that port.

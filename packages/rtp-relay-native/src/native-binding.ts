@@ -54,38 +54,6 @@ export interface NativeSessionInfo {
   b: NativeSideInfo;
 }
 
-export interface NativeRemote {
-  address: string;
-  rtpPort: number;
-  rtcpPort?: number;
-  rtcpMux?: boolean;
-}
-
-export interface NativeSideStats {
-  packetsIn: number;
-  bytesIn: number;
-  packetsOut: number;
-  bytesOut: number;
-  kernelPackets: number;
-  kernelBytes: number;
-  dropped: {
-    garbage: number;
-    notRtp: number;
-    oversize: number;
-    unexpectedSource: number;
-    noRemote: number;
-    sendError: number;
-  };
-  rtpExpected: number;
-  rtpLost: number;
-  jitter: number;
-  jitterMs: number;
-  lastPacketAt?: number;
-  latchedAddress?: string;
-  latchedPort?: number;
-  path: string;
-}
-
 export interface NativeRelayInfo {
   mode: string;
   reason: string;
@@ -102,8 +70,17 @@ export interface NativeRelayInfo {
 export interface NativeRelay {
   info(): NativeRelayInfo;
   createSession(options: NativeSessionOptions): NativeSessionInfo;
-  setRemote(id: number, side: string, remote: NativeRemote): void;
-  stats(id: number): { a: NativeSideStats; b: NativeSideStats };
+  /** `side`: 0 (a) or 1 (b). */
+  setRemote(
+    id: number,
+    side: number,
+    address: string,
+    rtpPort: number,
+    rtcpPort: number | undefined,
+    rtcpMux: boolean,
+  ): void;
+  /** Fills `out` (see relay-stats.ts); returns the latched addresses when one is IPv6. */
+  statsInto(id: number, out: Float64Array): string[] | null | undefined;
   closeSession(id: number): boolean;
   close(): void;
 }

@@ -1,17 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type {
-  NativeRelay,
-  NativeSessionInfo,
-  NativeSideInfo,
-  NativeSideStats,
-} from './native-binding.js';
+import type { NativeRelay, NativeSessionInfo, NativeSideInfo } from './native-binding.js';
 import { callNative, RtpErrorCode, RtpRelayError } from './rtp-relay-error.js';
+import { sessionStats, statsBuffer } from './relay-stats.js';
 import type {
   ClosedReason,
   RelaySessionEvents,
   RelaySessionStats,
   RelaySideInfo,
-  RelaySideStats,
   RemoteEndpoint,
   SessionSide,
 } from './relay-types.js';
@@ -46,27 +41,8 @@ function sideInfo(s: NativeSideInfo): RelaySideInfo {
   };
 }
 
-function sideStats(s: NativeSideStats): RelaySideStats {
-  return {
-    packetsIn: s.packetsIn,
-    bytesIn: s.bytesIn,
-    packetsOut: s.packetsOut,
-    bytesOut: s.bytesOut,
-    kernelPackets: s.kernelPackets,
-    kernelBytes: s.kernelBytes,
-    dropped: { ...s.dropped },
-    rtpExpected: s.rtpExpected,
-    rtpLost: s.rtpLost,
-    jitter: s.jitter,
-    jitterMs: s.jitterMs,
-    lastPacketAt: s.lastPacketAt,
-    latched:
-      s.latchedAddress !== undefined && s.latchedPort !== undefined
-        ? { address: s.latchedAddress, port: s.latchedPort }
-        : undefined,
-    path: s.path === 'kernel' ? 'kernel' : 'userspace',
-  };
-}
+/** Filled by `statsInto` and read out at once (calls are synchronous on one thread). */
+const statsScratch = statsBuffer();
 
 /**
  * Two sides ('a' and 'b') of a relayed media stream, each with local RTP/RTCP ports.
@@ -117,19 +93,18 @@ export class RelaySession {
     if (rtcpPort !== undefined && !Number.isInteger(rtcpPort)) {
       throw new RtpRelayError(RtpErrorCode.BadAddress, 'rtcpPort must be an integer');
     }
-    const native = {
-      address: r.address,
-      rtpPort: Math.max(0, r.rtpPort ?? 0),
-      ...(rtcpPort !== undefined ? { rtcpPort: Math.max(0, rtcpPort) } : {}),
-      rtcpMux: r.rtcpMux === true,
-    };
-    callNative(() => this.#link.native.setRemote(this.id, side, native));
+    const { address } = r;
+    const rtpPort = Math.max(0, r.rtpPort ?? 0);
+    const rtcp = rtcpPort !== undefined ? Math.max(0, rtcpPort) : undefined;
+    const mux = r.rtcpMux === true;
+    const index = side === 'a' ? 0 : 1;
+    callNative(() => this.#link.native.setRemote(this.id, index, address, rtpPort, rtcp, mux));
   }
 
   stats(): RelaySessionStats {
     this.#assertOpen();
-    const s = callNative(() => this.#link.native.stats(this.id));
-    return { a: sideStats(s.a), b: sideStats(s.b) };
+    const v6 = callNative(() => this.#link.native.statsInto(this.id, statsScratch));
+    return sessionStats(statsScratch, v6);
   }
 
   /** Closes the sockets and frees the ports. Safe to call more than once. */

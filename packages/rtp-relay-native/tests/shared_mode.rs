@@ -12,7 +12,8 @@ use switchboard_rtp_relay::latch::LatchMode;
 use switchboard_rtp_relay::relay::Relay;
 use switchboard_rtp_relay::sys::{bind_udp, local_addr, send_to, RecvBatch};
 
-// Port range of this file: 26000–26199 (below the ephemeral range).
+// Port range of this file: 26000–26199 (below the ephemeral range): 26000–26099 and
+// 26100–26199 per test.
 fn relay(min: u16, ips: &[&str]) -> Option<Relay> {
     let mut cfg = RelayConfig {
         addresses: ips
@@ -106,5 +107,36 @@ fn shared_mode_relays_both_ways_over_ipv4_and_ipv6_without_a_socket_per_port() {
         before + 1,
         "a packet to an unused port is counted"
     );
+    r.shutdown();
+}
+
+#[test]
+fn claims_are_stores_into_the_mapped_port_map_and_none_outlives_its_session() {
+    let Some(r) = relay(26100, &["127.0.0.1"]) else {
+        return;
+    };
+    assert_eq!(r.claims_mapped(), Some(true), "sb_ports is memory-mapped");
+    let opts = SessionOptions::new(3000);
+    let s = r.create_session(&opts).unwrap();
+    assert_eq!(r.claimed_ports(), Some(4), "RTP and RTCP of both sides");
+    assert!(r.close_session(s.id).unwrap());
+    // 2,000 create/close cycles over a 50-pair range: every pair is reused many times.
+    for round in 0..100 {
+        r.info(); // the closes queued so far are done: their ports are released
+        let ids: Vec<u32> = (0..20)
+            .map(|_| r.create_session(&opts).unwrap().id)
+            .collect();
+        assert_eq!(r.claimed_ports(), Some(80), "round {round}");
+        for id in ids {
+            assert!(r.close_session(id).unwrap());
+        }
+    }
+    let info = r.info(); // waits for the queued closes
+    assert_eq!(
+        (info.ports_free, info.ports_total),
+        (50, 50),
+        "no port leaked"
+    );
+    assert_eq!(r.claimed_ports(), Some(0), "no map entry leaked");
     r.shutdown();
 }
