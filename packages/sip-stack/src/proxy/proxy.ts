@@ -145,14 +145,11 @@ export class SipProxy implements TransactionUser {
     this.#contexts.set(tx, ctx);
     const inDialog = request.toTag !== undefined;
     const decision = await this.#decide(tx, request, incoming, inDialog);
-    // RFC 3261 §16.2 / §17.2.1: an INVITE that goes on gets 100 (Trying) now (the server
-    // transaction sends one itself if routing takes 200 ms); one answered here needs none.
-    if (
-      request.method === 'INVITE' &&
-      decision.action !== 'respond' &&
-      decision.action !== 'reject'
-    )
-      this.#trying(ctx);
+    // RFC 3261 §16.2 / §17.2.1: an INVITE the proxy forwards gets 100 (Trying) now (the server
+    // transaction sends one itself if routing takes 200 ms); one answered here needs none, and
+    // one delegated is the new transaction user's to answer: its server transaction still sends
+    // the 100 if that user has not answered within 200 ms (a B2BUA's 180 usually comes first).
+    if (request.method === 'INVITE' && decision.action === 'forward') this.#trying(ctx);
     if (decision.action === 'delegate') return this.#delegate(ctx, decision.handler, incoming);
     this.#apply(ctx, request, decision, inDialog, poppedRoute);
   }

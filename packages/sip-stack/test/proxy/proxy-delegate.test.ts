@@ -30,13 +30,39 @@ t.test(
     const [uas] = s.uas as [typeof s.uac];
     const invite = buildRequest({ uri: uas.uri() });
     const call = s.uac.send(invite, s.proxy.target());
-    t.equal((await s.uac.nextResponse(call, 100)).status, 100, 'the proxy sent 100 Trying');
-    t.equal((await s.uac.nextResponse(call, 200)).status, 486, 'the handler answered');
+    t.equal(
+      (await s.uac.nextResponse(call, 100)).status,
+      486,
+      'the handler answered, with no 100 Trying before (it answered within 200 ms)',
+    );
     t.equal(handed.length, 1);
     t.equal(handed[0]?.tx.request.callId, invite.callId);
     t.equal(handed[0]?.incoming.flow.remote.port, s.uac.port(), 'the flow it came in on');
     t.equal(s.proxy.proxy.stats().contexts, 0, 'the proxy forgot the transaction');
     t.equal(uas.requests.size, 0, 'nothing was forwarded');
+  },
+);
+
+t.test(
+  'proxy delegate: a handler that has not answered within 200 ms leaves the caller a 100 Trying from the transaction (RFC 3261 §17.2.1)',
+  async (t) => {
+    const handed: ServerTransaction[] = [];
+    const s = await scene(t, {
+      route: () =>
+        Promise.resolve<RouteDecision>({
+          action: 'delegate',
+          handler: (tx) => void handed.push(tx),
+        }),
+    });
+    const [uas] = s.uas as [typeof s.uac];
+    const call = s.uac.send(buildRequest({ uri: uas.uri() }), s.proxy.target());
+    await settle();
+    t.equal(handed.length, 1, 'the handler has the INVITE');
+    s.clock.advance(TRYING_DELAY_MS);
+    t.equal((await s.uac.nextResponse(call, 100)).status, 100);
+    const tx = handed[0];
+    tx?.respond(createResponse(tx.request, 180));
+    t.equal((await s.uac.nextResponse(call, 100)).status, 180, "then the handler's own response");
   },
 );
 
