@@ -32,9 +32,10 @@ function setup() {
   const key = loadMasterKey(dir, {});
   if (!key.ok) throw key.error;
   const db = openDatabase({ dataDir: dir });
-  const store = new SqliteConfigStore({ db, masterKey: key.value, clock: new ManualWallClock() });
+  const clock = new ManualWallClock();
+  const store = new SqliteConfigStore({ db, masterKey: key.value, clock });
   const account = (name: string) => create(store, 'account', { name, max_in: 5, max_out: 5 });
-  return { dir, db, store, account };
+  return { dir, db, store, account, clock };
 }
 
 t.test(
@@ -92,5 +93,47 @@ t.test(
       else t.fail(`${JSON.stringify(n)}: ${String(await id(n))} instead of ${String(expected)}`);
     }
     t.equal(same, numbers.length, 'every number gets the rate the full scan gives');
+  },
+);
+
+t.test(
+  'an account found without rates is believed so for a second; a rate written through the store counts at once',
+  async (t) => {
+    const { dir, db, store, account, clock } = setup();
+    t.teardown(async () => {
+      await store.closeAsync();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const quiet = await account('Quiet');
+    const busy = await account('Busy');
+    t.equal(await store.records.rateFor(quiet, '4420712345'), undefined, 'no rate at all');
+    // Another process writes a rate (no configuration write through this store).
+    const now = Math.floor(clock.nowMs() / 1000);
+    const elsewhere = `rate_${'E'.repeat(26)}`;
+    db.prepare(
+      `INSERT INTO rate (id, account_id, prefix, price_per_min_micros, created_at, updated_at)
+       VALUES (?, ?, '44', 500, ?, ?)`,
+    ).run(elsewhere, quiet, now, now);
+    t.equal(await store.records.rateFor(quiet, '4420712345'), undefined, 'not asked again yet');
+    clock.advance(1000);
+    t.equal(
+      (await store.records.rateFor(quiet, '4420712345'))?.id,
+      elsewhere,
+      'asked again after a second',
+    );
+
+    t.equal(await store.records.rateFor(busy, '14155550123'), undefined);
+    await create(store, 'rate', { account_id: busy, prefix: '1', price_per_min_micros: 7 });
+    t.equal(
+      (await store.records.rateFor(busy, '14155550123'))?.prefix,
+      '1',
+      'a rate written through the store is used at once',
+    );
+    clock.set(clock.nowMs() - 60_000);
+    t.equal(
+      (await store.records.rateFor(busy, '14155550123'))?.prefix,
+      '1',
+      'a clock set back never hides a rate',
+    );
   },
 );

@@ -96,6 +96,7 @@ export class SqliteConfigStore implements ConfigStore {
       this.sqliteDirectory.invalidate();
       cached?.invalidate();
       this.webhooks.invalidate();
+      this.records.forgetRates();
     };
     for (const spec of TABLE_SPECS) {
       this.#repos.set(

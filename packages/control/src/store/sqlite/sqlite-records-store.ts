@@ -19,6 +19,13 @@ import { prepareBatchWriter, type WireRecordsBatch } from './records-batch.js';
 
 type R = Record<string, unknown>;
 
+/**
+ * How long an account found without any rate is believed to have none (ms). Configuration
+ * written through this process forgets it at once (`forgetRates`); this bounds how long a rate
+ * written by another process goes unseen.
+ */
+const NO_RATES_MS = 1000;
+
 /** A rate prefix is at most 15 digits (the schema's check, E.164's length): 16 candidates with ''. */
 const RATE_CANDIDATES = 16;
 
@@ -56,6 +63,12 @@ export class SqliteRecordsStore implements RecordsStore {
   #clock: WallClock;
   #q: Record<string, Statement<unknown[], R>>;
   #calls = new Map<string, Statement<unknown[], R>>();
+  /**
+   * Accounts without any rate, until when (wall ms) that is believed: most accounts price no
+   * call, and each rateFor on them still cost a query (about 25 µs under load, through the WAL
+   * the CDR worker keeps growing) on the event loop at every outbound call's end.
+   */
+  readonly #unrated = new Map<string, number>();
 
   #onWalletChange: (accountId: string) => void;
   /** The call recorder's batches on this thread (a worker-less store, or the worker's fallback). */
@@ -103,6 +116,7 @@ export class SqliteRecordsStore implements RecordsStore {
       rates: p(
         `SELECT * FROM rate WHERE account_id = ? AND prefix IN (${Array(RATE_CANDIDATES).fill('?').join(', ')}) ORDER BY prefix DESC LIMIT 1`,
       ),
+      anyRate: p('SELECT 1 AS found FROM rate WHERE account_id = ? LIMIT 1'),
       txn: p(
         'INSERT INTO wallet_txn (id, account_id, amount_micros, reason, call_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -226,9 +240,24 @@ export class SqliteRecordsStore implements RecordsStore {
     return Promise.resolve(ok({ items, next_cursor: more ? (items.at(-1)?.id ?? null) : null }));
   }
 
+  /** Forgets which accounts have no rate (after a configuration write). */
+  forgetRates(): void {
+    this.#unrated.clear();
+  }
+
   rateFor(accountId: string, number: string): Promise<RateInfo | undefined> {
+    const now = this.#clock.nowMs();
+    const until = this.#unrated.get(accountId);
+    // (a clock set back by more than the window asks again)
+    if (until !== undefined && now < until && until - now <= NO_RATES_MS)
+      return Promise.resolve(undefined);
     const r = this.#q['rates']?.get(accountId, ...ratePrefixes(number));
-    if (r === undefined) return Promise.resolve(undefined);
+    if (r === undefined) {
+      if (this.#q['anyRate']?.get(accountId) === undefined)
+        this.#unrated.set(accountId, now + NO_RATES_MS);
+      else this.#unrated.delete(accountId);
+      return Promise.resolve(undefined);
+    }
     return Promise.resolve({
       id: String(r['id']),
       prefix: String(r['prefix']),
